@@ -1,0 +1,69 @@
+/*
+ * fileinfo.c -- see fileinfo.h.
+ */
+#include "fileinfo.h"
+#include "pe.h"
+#include "record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum hfx_rc hfx_fileinfo_read(struct hfx_ctx *ctx, int dirfd, const char *base,
+			      const char *label, bool hash,
+			      struct hfx_fileinfo *out, struct hfx_err *err)
+{
+	unsigned char sha[HFX_SHA256_LEN];
+	enum hfx_pe_result pr;
+	struct stat st;
+	enum hfx_rc rc;
+	int fd;
+
+	memset(out, 0, sizeof(*out));
+	if (fstatat(dirfd, base, &out->st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT)
+			return HFX_OK;
+		return hfx_err_sys(err, HFX_ERR_IO, "%s", label);
+	}
+	out->exists = true;
+	if (!S_ISREG(out->st.st_mode))
+		return HFX_OK;
+	fd = openat(dirfd, base,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return hfx_err_sys(err, HFX_ERR_IO, "%s", label);
+	if (fstat(fd, &st) < 0 || st.st_ino != out->st.st_ino ||
+	    st.st_dev != out->st.st_dev) {
+		close(fd);
+		return hfx_err_set(err, HFX_ERR_FAILED,
+				   "%s changed while it was being checked", label);
+	}
+	out->st = st;
+	out->regular = true;
+	rc = hfx_pe_version_read(fd, label, &pr, &out->version, NULL, 0, err);
+	if (rc == HFX_OK && pr != HFX_PE_VERSION)
+		out->version.nparts = 0;
+	out->pe_version = rc == HFX_OK && pr == HFX_PE_VERSION;
+	if (rc == HFX_OK && (hash || !out->pe_version)) {
+		rc = hfx_sha256_fd(fd, sha, label, err);
+		if (rc == HFX_OK) {
+			hfx_hex(sha, HFX_SHA256_LEN, out->sha256);
+			out->hashed = true;
+		}
+	}
+	close(fd);
+	if (rc == HFX_OK && !out->pe_version && ctx->db) {
+		char *recorded = NULL;
+		struct hfx_err verr;
+
+		rc = hfx_record_version_of(ctx->db, out->sha256, &recorded, err);
+		hfx_err_clear(&verr);
+		if (rc == HFX_OK && recorded &&
+		    hfx_version_parse(recorded, &out->version, &verr) != HFX_OK)
+			out->version.nparts = 0;
+		free(recorded);
+	}
+	return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * fileinfo.h -- what hfx knows about one installed file: whether it
+ * exists, its stat, its SHA-256 and its installed version.
+ *
+ * The installed version is, in order (SPEC.md): the PE VERSIONINFO file
+ * version if the file is a PE image with one; else the version hfx
+ * recorded when it installed exactly these bytes (looked up by SHA-256);
+ * else unknown.  The file is opened relative to its directory with
+ * O_NOFOLLOW; a symlink or a non-regular file is reported, not followed.
+ */
+#ifndef HFX_FILEINFO_H
+#define HFX_FILEINFO_H
+
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "context.h"
+#include "error.h"
+#include "fsutil.h"
+#include "version.h"
+
+struct hfx_fileinfo {
+	bool exists;
+	bool regular;		/* exists and is a regular file */
+	struct stat st;
+	bool hashed;
+	char sha256[HFX_SHA256_HEX];
+	struct hfx_version version;	/* nparts 0: unknown */
+	bool pe_version;	/* the version came from the PE resource */
+};
+
+/* With `hash`, the SHA-256 is always computed; without, only when needed
+ * to look up a recorded version. */
+enum hfx_rc hfx_fileinfo_read(struct hfx_ctx *ctx, int dirfd, const char *base,
+			      const char *label, bool hash,
+			      struct hfx_fileinfo *out, struct hfx_err *err);
+
+#endif

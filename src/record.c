@@ -1,0 +1,661 @@
+/*
+ * record.c -- reading and writing the rollback record and the history.
+ *
+ * Rows map one to one onto struct hfx_hotfix_rec / hfx_file_rec; the
+ * column lists below are the only place that knows the mapping.  Lookups
+ * used on every query (by path, by SHA-256) have indexes (db.c), so a
+ * query stays fast with ten thousand hotfixes recorded.
+ */
+#include "record.h"
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define HOTFIX_COLS \
+	"id, title, product, product_dir, state, superseded_by, restart," \
+	" services, supersedes, requires, manifest, signer, installed_at," \
+	" seq, committed, restart_required, downtime_ms"
+
+#define FILE_COLS \
+	"path, target, action, old_version, new_version, old_sha256," \
+	" new_sha256, old_size, new_size, old_mode, old_uid, old_gid, mode," \
+	" uid, gid, backup, prev_hotfix, dev, ino, mtime_ns, ctime_ns"
+
+static int64_t col_int_or(sqlite3_stmt *st, int col, int64_t dflt)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL
+		       ? dflt
+		       : sqlite3_column_int64(st, col);
+}
+
+static void copy_hex(char dst[HFX_SHA256_HEX], sqlite3_stmt *st, int col)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	dst[0] = '\0';
+	if (s && strlen((const char *)s) == HFX_SHA256_HEX - 1)
+		memcpy(dst, s, HFX_SHA256_HEX);
+}
+
+static struct hfx_hotfix_rec *hotfix_from_row(sqlite3_stmt *st)
+{
+	struct hfx_hotfix_rec *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->id = hfx_db_column_strdup(st, 0);
+	r->title = hfx_db_column_strdup(st, 1);
+	r->product = hfx_db_column_strdup(st, 2);
+	r->product_dir = hfx_db_column_strdup(st, 3);
+	r->state = hfx_db_column_strdup(st, 4);
+	r->superseded_by = hfx_db_column_strdup(st, 5);
+	r->restart = hfx_db_column_strdup(st, 6);
+	r->services = hfx_db_column_strdup(st, 7);
+	r->supersedes = hfx_db_column_strdup(st, 8);
+	r->requires = hfx_db_column_strdup(st, 9);
+	r->manifest = hfx_db_column_strdup(st, 10);
+	r->signer = hfx_db_column_strdup(st, 11);
+	r->installed_at = sqlite3_column_int64(st, 12);
+	r->seq = sqlite3_column_int64(st, 13);
+	r->committed = sqlite3_column_int(st, 14) != 0;
+	r->restart_required = sqlite3_column_int(st, 15) != 0;
+	r->downtime_ms = col_int_or(st, 16, -1);
+	if (!r->id || !r->state) {
+		hfx_record_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void file_from_row(sqlite3_stmt *st, struct hfx_file_rec *f)
+{
+	f->path = hfx_db_column_strdup(st, 0);
+	f->target = hfx_db_column_strdup(st, 1);
+	f->action = hfx_db_column_strdup(st, 2);
+	f->old_version = hfx_db_column_strdup(st, 3);
+	f->new_version = hfx_db_column_strdup(st, 4);
+	copy_hex(f->old_sha256, st, 5);
+	copy_hex(f->new_sha256, st, 6);
+	f->old_size = col_int_or(st, 7, -1);
+	f->new_size = col_int_or(st, 8, -1);
+	f->old_mode = col_int_or(st, 9, -1);
+	f->old_uid = col_int_or(st, 10, -1);
+	f->old_gid = col_int_or(st, 11, -1);
+	f->mode = col_int_or(st, 12, -1);
+	f->uid = col_int_or(st, 13, -1);
+	f->gid = col_int_or(st, 14, -1);
+	f->backup = hfx_db_column_strdup(st, 15);
+	f->prev_hotfix = hfx_db_column_strdup(st, 16);
+	f->dev = col_int_or(st, 17, -1);
+	f->ino = col_int_or(st, 18, -1);
+	f->mtime_ns = col_int_or(st, 19, -1);
+	f->ctime_ns = col_int_or(st, 20, -1);
+}
+
+static void file_rec_free(struct hfx_file_rec *f)
+{
+	free(f->path);
+	free(f->target);
+	free(f->action);
+	free(f->old_version);
+	free(f->new_version);
+	free(f->backup);
+	free(f->prev_hotfix);
+}
+
+void hfx_record_free(struct hfx_hotfix_rec *r)
+{
+	if (!r)
+		return;
+	free(r->id);
+	free(r->title);
+	free(r->product);
+	free(r->product_dir);
+	free(r->state);
+	free(r->superseded_by);
+	free(r->restart);
+	free(r->services);
+	free(r->supersedes);
+	free(r->requires);
+	free(r->manifest);
+	free(r->signer);
+	for (size_t i = 0; i < r->nfiles; i++)
+		file_rec_free(&r->files[i]);
+	free(r->files);
+	free(r);
+}
+
+void hfx_record_list_free(struct hfx_hotfix_rec **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hfx_record_free(list[i]);
+	free(list);
+}
+
+enum hfx_rc hfx_record_get(sqlite3 *db, const char *id,
+			   struct hfx_hotfix_rec **out, struct hfx_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct hfx_hotfix_rec *r = NULL;
+	enum hfx_rc rc;
+	size_t cap = 0;
+	int s;
+
+	*out = NULL;
+	rc = hfx_db_prepare(db, "SELECT " HOTFIX_COLS " FROM hotfix WHERE id = ?",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return hfx_err_set(err, HFX_ERR_NOT_FOUND,
+				   "%s is not installed", id);
+	}
+	if (s != SQLITE_ROW) {
+		rc = hfx_db_fail(db, err, "reading a hotfix");
+		sqlite3_finalize(st);
+		return rc;
+	}
+	r = hotfix_from_row(st);
+	sqlite3_finalize(st);
+	if (!r)
+		return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+
+	rc = hfx_db_prepare(db, "SELECT " FILE_COLS " FROM file"
+				" WHERE hotfix_id = ? ORDER BY rowid",
+			    &st, err);
+	if (rc != HFX_OK) {
+		hfx_record_free(r);
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (r->nfiles == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			void *grown = realloc(r->files, ncap * sizeof(*r->files));
+
+			if (!grown) {
+				rc = hfx_err_set(err, HFX_ERR_NOMEM,
+						 "out of memory");
+				break;
+			}
+			r->files = grown;
+			cap = ncap;
+		}
+		memset(&r->files[r->nfiles], 0, sizeof(*r->files));
+		file_from_row(st, &r->files[r->nfiles++]);
+	}
+	if (rc == HFX_OK && s != SQLITE_DONE)
+		rc = hfx_db_fail(db, err, "reading the files of a hotfix");
+	sqlite3_finalize(st);
+	if (rc != HFX_OK) {
+		hfx_record_free(r);
+		return rc;
+	}
+	*out = r;
+	return HFX_OK;
+}
+
+enum hfx_rc hfx_record_list(sqlite3 *db, struct hfx_hotfix_rec ***out,
+			    size_t *n, struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	struct hfx_hotfix_rec **list = NULL;
+	size_t cap = 0;
+	enum hfx_rc rc;
+	int s;
+
+	*out = NULL;
+	*n = 0;
+	rc = hfx_db_prepare(db, "SELECT " HOTFIX_COLS " FROM hotfix ORDER BY seq",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hfx_hotfix_rec *r;
+
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			void *grown = realloc(list, ncap * sizeof(*list));
+
+			if (!grown) {
+				rc = hfx_err_set(err, HFX_ERR_NOMEM,
+						 "out of memory");
+				break;
+			}
+			list = grown;
+			cap = ncap;
+		}
+		r = hotfix_from_row(st);
+		if (!r) {
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+			break;
+		}
+		list[(*n)++] = r;
+	}
+	if (rc == HFX_OK && s != SQLITE_DONE)
+		rc = hfx_db_fail(db, err, "listing hotfixes");
+	sqlite3_finalize(st);
+	if (rc != HFX_OK) {
+		hfx_record_list_free(list, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = list;
+	return HFX_OK;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s && *s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* "A, B" -> one relation row each. */
+static enum hfx_rc insert_relations(sqlite3 *db, const char *id,
+				    const char *kind, const char *list,
+				    struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+	const char *p = list;
+
+	if (!list || !*list)
+		return HFX_OK;
+	rc = hfx_db_prepare(db,
+			    "INSERT OR IGNORE INTO relation (hotfix_id, kind, other_id)"
+			    " VALUES (?1, ?2, ?3)",
+			    &st, err);
+	while (rc == HFX_OK && *p) {
+		size_t len;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, ", ");
+		if (!len)
+			break;
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, p, (int)len, SQLITE_STATIC);
+		rc = hfx_db_step_done(db, st, "recording relations", err);
+		p += len;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum hfx_rc hfx_record_insert(sqlite3 *db, const struct hfx_hotfix_rec *r,
+			      struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+
+	rc = hfx_db_prepare(db,
+			    "INSERT INTO hotfix (" HOTFIX_COLS ") VALUES"
+			    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			    "  ?13, (SELECT coalesce(max(seq), 0) + 1 FROM hotfix),"
+			    "  ?14, ?15, ?16)",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, r->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, r->product, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->product_dir, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, r->state, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 6, r->superseded_by);
+	sqlite3_bind_text(st, 7, r->restart, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, r->services ? r->services : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, r->supersedes ? r->supersedes : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, r->requires ? r->requires : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, r->manifest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, r->signer ? r->signer : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, r->installed_at);
+	sqlite3_bind_int(st, 14, r->committed);
+	sqlite3_bind_int(st, 15, r->restart_required);
+	bind_int_or_null(st, 16, r->downtime_ms);
+	rc = hfx_db_step_done(db, st, "recording a hotfix", err);
+	sqlite3_finalize(st);
+	if (rc == HFX_OK)
+		rc = insert_relations(db, r->id, "supersedes", r->supersedes, err);
+	if (rc == HFX_OK)
+		rc = insert_relations(db, r->id, "requires", r->requires, err);
+	if (rc != HFX_OK)
+		return rc;
+
+	rc = hfx_db_prepare(db,
+			    "INSERT INTO file (hotfix_id, " FILE_COLS ") VALUES"
+			    " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+			    "  ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	for (size_t i = 0; rc == HFX_OK && i < r->nfiles; i++) {
+		const struct hfx_file_rec *f = &r->files[i];
+
+		sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, f->target, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, f->action, -1, SQLITE_STATIC);
+		bind_text_or_null(st, 5, f->old_version);
+		sqlite3_bind_text(st, 6, f->new_version, -1, SQLITE_STATIC);
+		bind_text_or_null(st, 7, f->old_sha256);
+		sqlite3_bind_text(st, 8, f->new_sha256, -1, SQLITE_STATIC);
+		bind_int_or_null(st, 9, f->old_size);
+		sqlite3_bind_int64(st, 10, f->new_size);
+		bind_int_or_null(st, 11, f->old_mode);
+		bind_int_or_null(st, 12, f->old_uid);
+		bind_int_or_null(st, 13, f->old_gid);
+		bind_int_or_null(st, 14, f->mode);
+		bind_int_or_null(st, 15, f->uid);
+		bind_int_or_null(st, 16, f->gid);
+		bind_text_or_null(st, 17, f->backup);
+		bind_text_or_null(st, 18, f->prev_hotfix);
+		bind_int_or_null(st, 19, f->dev);
+		bind_int_or_null(st, 20, f->ino);
+		bind_int_or_null(st, 21, f->mtime_ns);
+		bind_int_or_null(st, 22, f->ctime_ns);
+		rc = hfx_db_step_done(db, st, "recording a file", err);
+		sqlite3_clear_bindings(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static enum hfx_rc exec_bound(sqlite3 *db, const char *sql, const char *a,
+			      const char *b, const char *doing,
+			      struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc = hfx_db_prepare(db, sql, &st, err);
+
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	rc = hfx_db_step_done(db, st, doing, err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum hfx_rc hfx_record_delete(sqlite3 *db, const char *id,
+			      struct hfx_err *err)
+{
+	enum hfx_rc rc;
+
+	rc = exec_bound(db, "DELETE FROM file WHERE hotfix_id = ?1", id, NULL,
+			"deleting the files of a hotfix", err);
+	if (rc == HFX_OK)
+		rc = exec_bound(db, "DELETE FROM relation WHERE hotfix_id = ?1",
+				id, NULL, "deleting relations", err);
+	if (rc == HFX_OK)
+		rc = exec_bound(db, "DELETE FROM hotfix WHERE id = ?1", id,
+				NULL, "deleting a hotfix", err);
+	if (rc == HFX_OK)
+		rc = exec_bound(db,
+				"UPDATE hotfix SET state = 'installed',"
+				" superseded_by = NULL WHERE superseded_by = ?1",
+				id, NULL, "restoring superseded hotfixes", err);
+	return rc;
+}
+
+enum hfx_rc hfx_record_supersede(sqlite3 *db, const char *old_id,
+				 const char *new_id, struct hfx_err *err)
+{
+	return exec_bound(db,
+			  "UPDATE hotfix SET state = 'superseded',"
+			  " superseded_by = ?2 WHERE id = ?1",
+			  old_id, new_id, "marking a hotfix superseded", err);
+}
+
+enum hfx_rc hfx_record_last_writer(sqlite3 *db, const char *path,
+				   char **owner, char sha256[HFX_SHA256_HEX],
+				   struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+	int s;
+
+	*owner = NULL;
+	sha256[0] = '\0';
+	rc = hfx_db_prepare(db,
+			    "SELECT f.hotfix_id, f.new_sha256 FROM file f"
+			    " JOIN hotfix h ON h.id = f.hotfix_id"
+			    " WHERE f.path = ?1 AND f.action IN ('replace','new')"
+			    " ORDER BY h.seq DESC LIMIT 1",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*owner = hfx_db_column_strdup(st, 0);
+		copy_hex(sha256, st, 1);
+		if (!*owner)
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	} else if (s != SQLITE_DONE) {
+		rc = hfx_db_fail(db, err, "looking up a file");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum hfx_rc hfx_record_version_of(sqlite3 *db, const char *sha256_hex,
+				  char **version, struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+	int s;
+
+	*version = NULL;
+	rc = hfx_db_prepare(db,
+			    "SELECT new_version FROM file WHERE new_sha256 = ?1"
+			    " LIMIT 1",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, sha256_hex, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		*version = hfx_db_column_strdup(st, 0);
+	else if (s != SQLITE_DONE)
+		rc = hfx_db_fail(db, err, "looking up a file version");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum hfx_rc hfx_record_superseding(sqlite3 *db, const char *id, char **out,
+				   struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+	int s;
+
+	*out = NULL;
+	rc = hfx_db_prepare(db,
+			    "SELECT h.id FROM relation r JOIN hotfix h"
+			    " ON h.id = r.hotfix_id"
+			    " WHERE r.other_id = ?1 AND r.kind = 'supersedes'"
+			    " ORDER BY h.seq DESC LIMIT 1",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		*out = hfx_db_column_strdup(st, 0);
+	else if (s != SQLITE_DONE)
+		rc = hfx_db_fail(db, err, "looking up supersedence");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum hfx_rc hfx_record_successors(sqlite3 *db, const char *id, char ***ids,
+				  size_t *n, struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+	int s;
+
+	*ids = NULL;
+	*n = 0;
+	rc = hfx_db_prepare(db,
+			    "SELECT DISTINCT hotfix_id FROM file"
+			    " WHERE prev_hotfix = ?1 AND hotfix_id != ?1"
+			    " ORDER BY hotfix_id",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		char **grown = realloc(*ids, (*n + 1) * sizeof(**ids));
+
+		if (!grown) {
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+			break;
+		}
+		*ids = grown;
+		if (!(grown[*n] = hfx_db_column_strdup(st, 0))) {
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+			break;
+		}
+		(*n)++;
+	}
+	if (rc == HFX_OK && s != SQLITE_DONE)
+		rc = hfx_db_fail(db, err, "looking up later hotfixes");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum hfx_rc hfx_record_mark_committed(sqlite3 *db, const char *id,
+				      struct hfx_err *err)
+{
+	enum hfx_rc rc;
+
+	rc = exec_bound(db, "UPDATE hotfix SET committed = 1 WHERE id = ?1",
+			id, NULL, "committing a hotfix", err);
+	if (rc == HFX_OK)
+		rc = exec_bound(db,
+				"UPDATE file SET backup = NULL WHERE hotfix_id = ?1",
+				id, NULL, "forgetting backups", err);
+	return rc;
+}
+
+enum hfx_rc hfx_record_set_restart_required(sqlite3 *db, const char *id,
+					    bool required, struct hfx_err *err)
+{
+	return exec_bound(db,
+			  required ? "UPDATE hotfix SET restart_required = 1 WHERE id = ?1"
+				   : "UPDATE hotfix SET restart_required = 0 WHERE id = ?1",
+			  id, NULL, "recording restart state", err);
+}
+
+enum hfx_rc hfx_record_event(sqlite3 *db, const char *command,
+			     const char *hotfix, const char *result,
+			     int exit_code, const char *message,
+			     int64_t downtime_ms, struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+
+	rc = hfx_db_prepare(db,
+			    "INSERT INTO event (time, command, hotfix_id, result,"
+			    " exit_code, message, downtime_ms)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+	sqlite3_bind_text(st, 2, command, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, hotfix);
+	sqlite3_bind_text(st, 4, result, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, exit_code);
+	sqlite3_bind_text(st, 6, message ? message : "", -1, SQLITE_STATIC);
+	bind_int_or_null(st, 7, downtime_ms);
+	rc = hfx_db_step_done(db, st, "recording an event", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum hfx_rc hfx_record_history(sqlite3 *db, const char *hotfix,
+			       struct hfx_event_rec **out, size_t *n,
+			       struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	struct hfx_event_rec *list = NULL;
+	size_t cap = 0;
+	enum hfx_rc rc;
+	int s;
+
+	*out = NULL;
+	*n = 0;
+	rc = hfx_db_prepare(db,
+			    "SELECT id, time, command, hotfix_id, result, exit_code,"
+			    " message, downtime_ms FROM event"
+			    " WHERE ?1 IS NULL OR hotfix_id = ?1 ORDER BY id",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	bind_text_or_null(st, 1, hotfix);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct hfx_event_rec *e;
+
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			void *grown = realloc(list, ncap * sizeof(*list));
+
+			if (!grown) {
+				rc = hfx_err_set(err, HFX_ERR_NOMEM,
+						 "out of memory");
+				break;
+			}
+			list = grown;
+			cap = ncap;
+		}
+		e = &list[(*n)++];
+		e->id = sqlite3_column_int64(st, 0);
+		e->time = sqlite3_column_int64(st, 1);
+		e->command = hfx_db_column_strdup(st, 2);
+		e->hotfix = hfx_db_column_strdup(st, 3);
+		e->result = hfx_db_column_strdup(st, 4);
+		e->exit_code = sqlite3_column_int(st, 5);
+		e->message = hfx_db_column_strdup(st, 6);
+		e->downtime_ms = col_int_or(st, 7, -1);
+	}
+	if (rc == HFX_OK && s != SQLITE_DONE)
+		rc = hfx_db_fail(db, err, "reading the history");
+	sqlite3_finalize(st);
+	if (rc != HFX_OK) {
+		hfx_record_history_free(list, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = list;
+	return HFX_OK;
+}
+
+void hfx_record_history_free(struct hfx_event_rec *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(ev[i].command);
+		free(ev[i].hotfix);
+		free(ev[i].result);
+		free(ev[i].message);
+	}
+	free(ev);
+}
