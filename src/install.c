@@ -1,0 +1,1089 @@
+/*
+ * install.c -- install one package: verify, plan, stage, swap, record.
+ *
+ * ORDER OF WORK, AND WHY
+ *
+ * Everything that can fail without consequence happens before the first
+ * service is stopped, so the downtime window holds only the swap itself:
+ *
+ *   1. read manifest.ini and manifest.sig from the package, verify the
+ *      signature over those exact bytes, parse the manifest;
+ *   2. decide, per file, from the file itself (PE version, else the version
+ *      hfx recorded for those exact bytes, else unknown) -- the Windows
+ *      Installer rules: never downgrade, replace lower, leave equal or
+ *      higher, replace an unversioned file only if the user did not change
+ *      it since hfx wrote it (or --force);
+ *   3. journal the plan (txn.c), then stream the payload once: each member
+ *      is hashed while it is written to its staging file next to its target
+ *      (same directory, so the swap is a rename), with the mode and owner
+ *      of the file it replaces; files that are kept are hashed and dropped;
+ *   4. fsync the staged files (writeback started per file as it is closed,
+ *      so the final fsyncs mostly wait on I/O already in flight);
+ *   5. stop services, swap, start services, record -- see txn.c.
+ *
+ * A failure in 1-4 deletes what was staged; nothing else was touched.
+ * A failure in 5 undoes the swap and restarts what was running.
+ *
+ * All target paths are resolved beneath the product directory with
+ * openat2(RESOLVE_BENEATH) and used through directory descriptors with
+ * O_NOFOLLOW, so a symlink planted in the product tree can neither send a
+ * write elsewhere nor make hfx replace a link instead of a file.
+ */
+#include "install.h"
+#include "db.h"
+#include "fileinfo.h"
+#include "fsutil.h"
+#include "package.h"
+#include "record.h"
+#include "service.h"
+#include "signature.h"
+#include "store.h"
+#include "txn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool changes(enum hfx_file_action a)
+{
+	return a == HFX_ACT_REPLACE || a == HFX_ACT_NEW;
+}
+
+/* One [file] of the manifest, as planned. */
+struct plan_file {
+	struct hfx_manifest_file *mf;
+	enum hfx_file_action action;
+	char *path;		/* root-relative target */
+	char *dir;		/* root-relative parent (physical) */
+	const char *base;	/* into path */
+	int dirfd;		/* borrowed from the transaction */
+	bool exists;
+	struct stat st;		/* the target before the swap */
+	struct hfx_version old_version;
+	char old_sha[HFX_SHA256_HEX];
+	char *prev_hotfix;	/* hotfix that wrote the bytes replaced */
+	ssize_t entry;		/* transaction entry, or -1 */
+	int stage_fd;
+};
+
+struct install {
+	struct hfx_ctx *ctx;
+	struct hfx_manifest *m;
+	char *manifest_text;
+	char *signer;
+	char *product_dir;	/* root-relative, physical */
+	struct plan_file *files;	/* parallel to m->files */
+	struct hfx_txn *txn;
+	struct hfx_service_set services;
+	uint64_t bytes_total, bytes_done, files_done, files_total;
+	struct plan_file *current;	/* member being staged */
+	struct hfx_result *res;
+};
+
+/* ---- reading and verifying the package head ---------------------------- */
+
+static enum hfx_rc open_package(const char *path, int *fd, struct hfx_err *err)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (*fd < 0)
+		return hfx_err_sys(err, errno == ENOENT ? HFX_ERR_USAGE
+							: HFX_ERR_FAILED,
+				   "package %s", path);
+	return HFX_OK;
+}
+
+/* Read, verify and parse the head of an open package. */
+static enum hfx_rc read_verified_head(struct hfx_ctx *ctx, struct hfx_pkg *pkg,
+				      const char *path, struct hfx_manifest **m,
+				      char **signer, char **text,
+				      struct hfx_err *err)
+{
+	const char *mtext;
+	const unsigned char *sig;
+	size_t mlen, slen;
+	struct hfx_trust *trust;
+	char label[PATH_MAX + 32];
+	enum hfx_rc rc;
+
+	*m = NULL;
+	*signer = NULL;
+	if (text)
+		*text = NULL;
+	rc = hfx_pkg_read_head(pkg, &mtext, &mlen, &sig, &slen, err);
+	if (rc == HFX_OK)
+		rc = hfx_ctx_trust(ctx, &trust, err);
+	if (rc == HFX_OK) {
+		rc = hfx_signature_verify(trust, mtext, mlen, sig, slen, signer,
+					  err);
+		if (rc != HFX_OK)
+			hfx_err_prefix(err, "package %s rejected", path);
+	}
+	if (rc != HFX_OK)
+		return rc;
+	snprintf(label, sizeof(label), "%s:manifest.ini", path);
+	rc = hfx_manifest_parse(mtext, mlen, label, HFX_MANIFEST_PACKAGED, m,
+				err);
+	if (rc == HFX_OK && text && !(*text = strndup(mtext, mlen)))
+		rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	if (rc != HFX_OK) {
+		hfx_manifest_free(*m);
+		*m = NULL;
+		free(*signer);
+		*signer = NULL;
+	}
+	return rc;
+}
+
+static enum hfx_rc discard_open(void *ud, const struct hfx_manifest_file *f,
+				bool *want, struct hfx_err *err)
+{
+	(void)ud;
+	(void)f;
+	(void)err;
+	*want = false;
+	return HFX_OK;
+}
+
+enum hfx_rc hfx_package_check(struct hfx_ctx *ctx, const char *path,
+			      bool payload, struct hfx_manifest **m,
+			      char **signer, char **text, struct hfx_err *err)
+{
+	static const struct hfx_pkg_sink discard = { .open = discard_open };
+	struct hfx_pkg *pkg = NULL;
+	enum hfx_rc rc;
+	int fd;
+
+	*m = NULL;
+	*signer = NULL;
+	rc = open_package(path, &fd, err);
+	if (rc != HFX_OK)
+		return rc;
+	rc = hfx_pkg_open(fd, path, &pkg, err);
+	if (rc == HFX_OK)
+		rc = read_verified_head(ctx, pkg, path, m, signer, text, err);
+	if (rc == HFX_OK && payload)
+		rc = hfx_pkg_read_payload(pkg, *m, &discard, err);
+	hfx_pkg_close(pkg);
+	close(fd);
+	if (rc != HFX_OK) {
+		hfx_manifest_free(*m);
+		*m = NULL;
+		free(*signer);
+		*signer = NULL;
+		if (text) {
+			free(*text);
+			*text = NULL;
+		}
+	}
+	return rc;
+}
+
+/* ---- planning ---------------------------------------------------------- */
+
+static void file_event(struct install *in, const struct plan_file *pf,
+		       int verbose, const char *text)
+{
+	char oldv[HFX_VERSION_STR_MAX];
+	struct hfx_event ev = {
+		.type = HFX_EV_FILE, .verbose = verbose, .hotfix = in->m->id,
+		.text = text, .path = pf->path,
+		.action = hfx_file_action_name(pf->action),
+		.old_version = pf->exists ? hfx_version_format(&pf->old_version,
+							       oldv)
+					  : "absent",
+		.new_version = pf->mf->version_text,
+	};
+	hfx_event_emit(&in->ctx->ev, &ev);
+}
+
+static enum hfx_rc plan_file(struct install *in, struct plan_file *pf,
+			     int pdirfd, struct hfx_err *err)
+{
+	struct hfx_ctx *ctx = in->ctx;
+	const struct hfx_manifest_file *mf = pf->mf;
+	char label[PATH_MAX + 64], *parent = NULL, *dir_rel = NULL;
+	char last_sha[HFX_SHA256_HEX], new_sha[HFX_SHA256_HEX];
+	struct hfx_fileinfo fi;
+	const char *base;
+	enum hfx_rc rc;
+	int d;
+
+	rc = hfx_path_split(mf->target, &parent, &base, err);
+	if (rc != HFX_OK)
+		return rc;
+	snprintf(label, sizeof(label), "%s/%s", in->m->product_dir, mf->target);
+	d = hfx_open_dir(pdirfd, parent, HFX_RESOLVE_BENEATH, label, err);
+	free(parent);
+	if (d < 0) {
+		if (err->code == HFX_ERR_NOT_FOUND) {
+			err->code = HFX_ERR_NOT_APPLICABLE;
+			hfx_err_prefix(err, "the directory of a target is missing");
+		} else if (err->code == HFX_ERR_NOT_APPLICABLE) {
+			err->code = HFX_ERR_FAILED;	/* hostile tree */
+		}
+		return err->code;
+	}
+	dir_rel = hfx_dir_root_relative(ctx->rootfd, d, err);
+	close(d);
+	if (!dir_rel)
+		return err->code;
+	pf->dir = dir_rel;
+	pf->path = hfx_path_join(dir_rel, base);
+	if (!pf->path)
+		return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	pf->base = pf->path + strlen(pf->path) - strlen(base);
+	hfx_ctx_path(ctx, pf->path, label, sizeof(label));
+	pf->dirfd = hfx_txn_dir(ctx, in->txn, dir_rel, false, err);
+	if (pf->dirfd < 0)
+		return err->code;
+
+	rc = hfx_fileinfo_read(ctx, pf->dirfd, pf->base, label, true, &fi, err);
+	if (rc != HFX_OK)
+		return rc;
+	if (!fi.exists) {
+		if (!mf->is_new)
+			return hfx_err_set(err, HFX_ERR_NOT_APPLICABLE,
+					   "%s is missing (the hotfix replaces it; it does not add it)",
+					   label);
+		pf->exists = false;
+		pf->action = HFX_ACT_NEW;
+		return HFX_OK;
+	}
+	if (S_ISLNK(fi.st.st_mode))
+		return hfx_err_set(err, HFX_ERR_FAILED,
+				   "%s is a symbolic link; refusing to replace a link",
+				   label);
+	if (S_ISDIR(fi.st.st_mode))
+		return hfx_err_set(err, HFX_ERR_FAILED,
+				   "%s is a directory, not a file", label);
+	if (!fi.regular)
+		return hfx_err_set(err, HFX_ERR_FAILED,
+				   "%s is not a regular file", label);
+	pf->exists = true;
+	pf->st = fi.st;
+	pf->old_version = fi.version;
+	memcpy(pf->old_sha, fi.sha256, sizeof(pf->old_sha));
+
+	/* Whose bytes are these?  Only the hotfix that wrote exactly them. */
+	if (ctx->db) {
+		rc = hfx_record_last_writer(ctx->db, pf->path, &pf->prev_hotfix,
+					    last_sha, err);
+		if (rc != HFX_OK)
+			return rc;
+	} else {
+		last_sha[0] = '\0';
+	}
+	if (pf->prev_hotfix && strcmp(last_sha, pf->old_sha) != 0) {
+		free(pf->prev_hotfix);
+		pf->prev_hotfix = NULL;
+		if (!hfx_version_known(&pf->old_version)) {
+			pf->action = ctx->opt.force ? HFX_ACT_REPLACE
+						    : HFX_ACT_KEEP_MODIFIED;
+			return HFX_OK;
+		}
+	}
+	hfx_hex(mf->sha256, HFX_SHA256_LEN, new_sha);
+	if (strcmp(new_sha, pf->old_sha) == 0)
+		pf->action = HFX_ACT_KEEP_EQUAL;
+	else if (!hfx_version_known(&pf->old_version))
+		pf->action = HFX_ACT_REPLACE;
+	else {
+		int c = hfx_version_cmp(&pf->old_version, &mf->version);
+
+		pf->action = c < 0 ? HFX_ACT_REPLACE
+			     : c == 0 ? HFX_ACT_KEEP_EQUAL
+				      : HFX_ACT_KEEP_NEWER;
+	}
+	return HFX_OK;
+}
+
+static void describe(struct install *in, const struct plan_file *pf)
+{
+	char text[PATH_MAX + 256], oldv[HFX_VERSION_STR_MAX];
+	const char *nv = pf->mf->version_text;
+
+	hfx_version_format(&pf->old_version, oldv);
+	switch (pf->action) {
+	case HFX_ACT_REPLACE:
+		snprintf(text, sizeof(text), "/%s: %s -> %s", pf->path, oldv, nv);
+		file_event(in, pf, 1, text);
+		break;
+	case HFX_ACT_NEW:
+		snprintf(text, sizeof(text), "/%s: new file, version %s",
+			 pf->path, nv);
+		file_event(in, pf, 1, text);
+		break;
+	case HFX_ACT_KEEP_NEWER:
+		snprintf(text, sizeof(text),
+			 "/%s: version %s is newer than %s; left alone",
+			 pf->path, oldv, nv);
+		file_event(in, pf, 0, text);
+		break;
+	case HFX_ACT_KEEP_EQUAL:
+		snprintf(text, sizeof(text),
+			 "/%s: already version %s; left alone", pf->path, nv);
+		file_event(in, pf, 0, text);
+		break;
+	case HFX_ACT_KEEP_MODIFIED:
+		snprintf(text, sizeof(text),
+			 "/%s: unversioned and changed since hfx installed it; left alone (use --force to replace it)",
+			 pf->path);
+		file_event(in, pf, 0, text);
+		break;
+	default:	/* rollback actions: not planned here */
+		break;
+	}
+}
+
+/* Already there?  Sets res->note and returns true when nothing is to do. */
+static enum hfx_rc already_present(struct install *in, bool *present,
+				   struct hfx_err *err)
+{
+	struct hfx_ctx *ctx = in->ctx;
+	struct hfx_hotfix_rec *rec = NULL;
+	char note[512], *succ = NULL;
+	struct hfx_err local;
+	enum hfx_rc rc;
+
+	*present = false;
+	if (!ctx->db)
+		return HFX_OK;
+	hfx_err_clear(&local);
+	rc = hfx_record_get(ctx->db, in->m->id, &rec, &local);
+	if (rc == HFX_OK) {
+		if (strcmp(rec->state, "superseded") == 0)
+			snprintf(note, sizeof(note),
+				 "%s is already present: superseded by %s",
+				 in->m->id, rec->superseded_by ? rec->superseded_by : "?");
+		else
+			snprintf(note, sizeof(note), "%s is already installed",
+				 in->m->id);
+		hfx_record_free(rec);
+		*present = true;
+	} else if (rc != HFX_ERR_NOT_FOUND) {
+		return hfx_err_set(err, rc, "%s", local.msg);
+	} else {
+		rc = hfx_record_superseding(ctx->db, in->m->id, &succ, err);
+		if (rc != HFX_OK)
+			return rc;
+		if (succ) {
+			snprintf(note, sizeof(note),
+				 "%s is already present: superseded by %s, which is installed",
+				 in->m->id, succ);
+			free(succ);
+			*present = true;
+		}
+	}
+	if (*present && !(in->res->note = strdup(note)))
+		return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	return HFX_OK;
+}
+
+static enum hfx_rc check_requires(struct install *in, struct hfx_err *err)
+{
+	struct hfx_ctx *ctx = in->ctx;
+
+	for (size_t i = 0; i < in->m->nrequires; i++) {
+		const char *req = in->m->requires[i];
+		struct hfx_hotfix_rec *rec = NULL;
+		struct hfx_err local;
+		char *succ = NULL;
+		enum hfx_rc rc = HFX_ERR_NOT_FOUND;
+
+		hfx_err_clear(&local);
+		if (ctx->db)
+			rc = hfx_record_get(ctx->db, req, &rec, &local);
+		hfx_record_free(rec);
+		if (rc == HFX_OK)
+			continue;
+		if (rc != HFX_ERR_NOT_FOUND)
+			return hfx_err_set(err, rc, "%s", local.msg);
+		rc = ctx->db ? hfx_record_superseding(ctx->db, req, &succ, err) : HFX_OK;
+		if (rc != HFX_OK)
+			return rc;
+		free(succ);
+		if (succ)
+			continue;
+		return hfx_err_set(err, HFX_ERR_NOT_APPLICABLE,
+				   "%s requires %s, which is not installed; install %s first",
+				   in->m->id, req, req);
+	}
+	return HFX_OK;
+}
+
+/* Enough free space on each file system for the staged files? */
+static enum hfx_rc check_space(struct install *in, struct hfx_err *err)
+{
+	for (size_t i = 0; i < in->m->nfiles; i++) {
+		struct plan_file *pf = &in->files[i];
+		uint64_t need = 0, avail;
+		struct statvfs sv;
+		struct stat a;
+		char label[PATH_MAX + 64];
+
+		if (!changes(pf->action) || fstat(pf->dirfd, &a) < 0)
+			continue;
+		/* Sum everything staged on this file system once, at its
+		 * first file. */
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++) {
+			struct stat b;
+			if (changes(in->files[j].action) &&
+			    fstat(in->files[j].dirfd, &b) == 0 &&
+			    b.st_dev == a.st_dev)
+				first = false;
+		}
+		if (!first)
+			continue;
+		for (size_t j = i; j < in->m->nfiles; j++) {
+			struct stat b;
+			if (changes(in->files[j].action) &&
+			    fstat(in->files[j].dirfd, &b) == 0 &&
+			    b.st_dev == a.st_dev)
+				need += in->files[j].mf->size + 4096;
+		}
+		if (fstatvfs(pf->dirfd, &sv) < 0)
+			continue;
+		avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+		if (avail < need + (need / 20))
+			return hfx_err_set(err, HFX_ERR_IO,
+					   "not enough space for %s: the staged files need %llu KiB, %llu KiB are free; nothing was changed",
+					   hfx_ctx_path(in->ctx, pf->dir, label,
+							sizeof(label)),
+					   (unsigned long long)(need / 1024),
+					   (unsigned long long)(avail / 1024));
+	}
+	return HFX_OK;
+}
+
+static enum hfx_rc plan(struct install *in, struct hfx_err *err)
+{
+	struct hfx_ctx *ctx = in->ctx;
+	const char *pdir = hfx_ctx_product_dir(ctx, in->m->product,
+					       in->m->product_dir);
+	char label[PATH_MAX + 64];
+	enum hfx_rc rc = HFX_OK;
+	int pdirfd;
+
+	hfx_ctx_path(ctx, hfx_root_relative(pdir), label, sizeof(label));
+	pdirfd = hfx_open_dir(ctx->rootfd, hfx_root_relative(pdir),
+			      HFX_RESOLVE_IN_ROOT, label, err);
+	if (pdirfd < 0) {
+		if (err->code == HFX_ERR_NOT_FOUND) {
+			err->code = HFX_ERR_NOT_APPLICABLE;
+			hfx_err_prefix(err, "%s is not applicable: product directory of %s not found",
+				       in->m->id, in->m->product);
+		}
+		return err->code;
+	}
+	in->product_dir = hfx_dir_root_relative(ctx->rootfd, pdirfd, err);
+	if (!in->product_dir) {
+		close(pdirfd);
+		return err->code;
+	}
+	in->files = calloc(in->m->nfiles, sizeof(*in->files));
+	if (!in->files) {
+		close(pdirfd);
+		return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < in->m->nfiles; i++) {
+		in->files[i].mf = &in->m->files[i];
+		in->files[i].entry = -1;
+		in->files[i].stage_fd = -1;
+	}
+	for (size_t i = 0; rc == HFX_OK && i < in->m->nfiles; i++)
+		rc = plan_file(in, &in->files[i], pdirfd, err);
+	close(pdirfd);
+	if (rc != HFX_OK) {
+		if (rc == HFX_ERR_NOT_APPLICABLE)
+			hfx_err_prefix(err, "%s is not applicable", in->m->id);
+		return rc;
+	}
+	for (size_t i = 0; i < in->m->nfiles; i++)
+		describe(in, &in->files[i]);
+	return HFX_OK;
+}
+
+static enum hfx_rc fill_result_plan(struct install *in, struct hfx_err *err)
+{
+	char oldv[HFX_VERSION_STR_MAX];
+
+	for (size_t i = 0; i < in->m->nfiles; i++) {
+		struct plan_file *pf = &in->files[i];
+
+		if (!hfx_result_add_file(in->res, pf->path, pf->action,
+					 pf->exists ? hfx_version_format(&pf->old_version, oldv)
+						    : "absent",
+					 pf->mf->version_text))
+			return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	}
+	return HFX_OK;
+}
+
+/* ---- journal ----------------------------------------------------------- */
+
+static enum hfx_rc build_txn_entries(struct install *in, struct hfx_err *err)
+{
+	struct hfx_txn *txn = in->txn;
+	size_t n = 0;
+	enum hfx_rc rc;
+	char name[64];
+
+	rc = hfx_txn_reserve_id(in->ctx, txn, err);
+	if (rc != HFX_OK)
+		return rc;
+	for (size_t i = 0; i < in->m->nfiles; i++) {
+		struct plan_file *pf = &in->files[i];
+		struct hfx_txn_entry *e;
+		char *store = NULL;
+
+		if (!changes(pf->action))
+			continue;
+		e = &txn->entries[n];
+		pf->entry = (ssize_t)n++;
+		snprintf(name, sizeof(name), ".hfx-new-%lld-%zu",
+			 (long long)txn->id, i);
+		e->dir = strdup(pf->dir);
+		e->base = strdup(pf->base);
+		e->in_dir = strdup(pf->dir);
+		e->in_base = strdup(name);
+		e->in_temp = true;
+		if (!e->dir || !e->base || !e->in_dir || !e->in_base)
+			return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+		if (!pf->exists)
+			continue;
+		e->old_dev = (int64_t)pf->st.st_dev;
+		e->old_ino = (int64_t)pf->st.st_ino;
+		rc = hfx_store_root_for(in->ctx, pf->dirfd, pf->dir, &store, err);
+		if (rc != HFX_OK)
+			return rc;
+		rc = hfx_store_place(store, in->m->id, pf->mf->target, NULL,
+				     &e->keep_dir, &e->keep_base, err);
+		free(store);
+		if (rc != HFX_OK)
+			return rc;
+	}
+	txn->n = n;
+	return hfx_txn_journal(in->ctx, txn, err);
+}
+
+/* ---- staging ----------------------------------------------------------- */
+
+static struct plan_file *plan_of(struct install *in,
+				 const struct hfx_manifest_file *f)
+{
+	return &in->files[f - in->m->files];
+}
+
+static enum hfx_rc stage_open(void *ud, const struct hfx_manifest_file *f,
+			      bool *want, struct hfx_err *err)
+{
+	struct install *in = ud;
+	struct plan_file *pf = plan_of(in, f);
+	const struct hfx_txn_entry *e;
+	char label[PATH_MAX + 64];
+
+	in->current = pf;
+	*want = changes(pf->action);
+	if (!*want)
+		return HFX_OK;
+	e = &in->txn->entries[pf->entry];
+	hfx_fault_step(&in->ctx->fault, "stage-create");
+	pf->stage_fd = openat(pf->dirfd, e->in_base,
+			      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				      O_CLOEXEC,
+			      0600);
+	if (pf->stage_fd < 0)
+		return hfx_err_sys(err, HFX_ERR_IO, "creating %s",
+				   hfx_ctx_path(in->ctx, pf->path, label,
+						sizeof(label)));
+	return HFX_OK;
+}
+
+static enum hfx_rc stage_write(void *ud, const struct hfx_manifest_file *f,
+			       const void *buf, size_t len, struct hfx_err *err)
+{
+	struct install *in = ud;
+	struct plan_file *pf = plan_of(in, f);
+	char label[PATH_MAX + 64];
+	int inject = hfx_fault_io(&in->ctx->fault);
+
+	hfx_ctx_path(in->ctx, pf->path, label, sizeof(label));
+	if (inject) {
+		errno = inject;
+		return hfx_err_sys(err, HFX_ERR_IO,
+				   "writing the new version of %s; nothing was changed",
+				   label);
+	}
+	if (hfx_write_all(pf->stage_fd, buf, len, label, err) != HFX_OK) {
+		hfx_err_prefix(err, "staging");
+		return err->code;
+	}
+	in->bytes_done += len;
+	hfx_event_progress(&in->ctx->ev, in->m->id, "staging", in->files_done,
+			   in->files_total, in->bytes_done, in->bytes_total);
+	return HFX_OK;
+}
+
+static enum hfx_rc stage_close(void *ud, const struct hfx_manifest_file *f,
+			       struct hfx_err *err)
+{
+	struct install *in = ud;
+	struct plan_file *pf = plan_of(in, f);
+	char label[PATH_MAX + 64];
+	mode_t mode = pf->exists ? (pf->st.st_mode & 07777)
+				 : (mode_t)(f->mode >= 0 ? f->mode : 0644);
+	uid_t uid = pf->exists ? pf->st.st_uid : 0;
+	gid_t gid = pf->exists ? pf->st.st_gid : 0;
+	struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
+
+	hfx_ctx_path(in->ctx, pf->path, label, sizeof(label));
+	/* Owner before mode: chown clears set-id bits. */
+	if (fchown(pf->stage_fd, uid, gid) < 0 && errno != EPERM)
+		return hfx_err_sys(err, HFX_ERR_IO, "setting the owner of %s",
+				   label);
+	if (fchmod(pf->stage_fd, mode) < 0)
+		return hfx_err_sys(err, HFX_ERR_IO, "setting the mode of %s",
+				   label);
+	if (f->date_epoch >= 0) {
+		times[1].tv_sec = (time_t)f->date_epoch;
+		times[1].tv_nsec = 0;
+	}
+	if (futimens(pf->stage_fd, times) < 0)
+		return hfx_err_sys(err, HFX_ERR_IO, "setting the date of %s",
+				   label);
+	/* Start writeback now; the fsync after the last file then mostly
+	 * waits for I/O already in flight. */
+	sync_file_range(pf->stage_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	in->files_done++;
+	in->current = NULL;
+	return HFX_OK;
+}
+
+static enum hfx_rc sync_staged(struct install *in, struct hfx_err *err)
+{
+	char label[PATH_MAX + 64];
+
+	for (size_t i = 0; i < in->m->nfiles; i++) {
+		struct plan_file *pf = &in->files[i];
+
+		if (pf->stage_fd < 0)
+			continue;
+		hfx_fault_step(&in->ctx->fault, "fsync-staged");
+		if (fsync(pf->stage_fd) < 0)
+			return hfx_err_sys(err, HFX_ERR_IO,
+					   "writing the new version of %s to disk; nothing was changed",
+					   hfx_ctx_path(in->ctx, pf->path, label,
+							sizeof(label)));
+		close(pf->stage_fd);
+		pf->stage_fd = -1;
+	}
+	return HFX_OK;
+}
+
+static void close_staged(struct install *in)
+{
+	for (size_t i = 0; in->files && i < in->m->nfiles; i++)
+		if (in->files[i].stage_fd >= 0) {
+			close(in->files[i].stage_fd);
+			in->files[i].stage_fd = -1;
+		}
+}
+
+/* ---- processes --------------------------------------------------------- */
+
+/* Processes using the targets now (before the swap): anything not covered
+ * by the hotfix's services is worth a warning. */
+static void warn_users_before(struct install *in)
+{
+	struct hfx_file_id *ids = calloc(in->m->nfiles, sizeof(*ids));
+	struct hfx_proc_list procs = { 0 };
+	struct hfx_err local;
+	size_t n = 0;
+
+	if (!ids)
+		return;
+	for (size_t i = 0; i < in->m->nfiles; i++) {
+		struct plan_file *pf = &in->files[i];
+
+		if (!changes(pf->action) || !pf->exists)
+			continue;
+		ids[n].dev = pf->st.st_dev;
+		ids[n].ino = pf->st.st_ino;
+		ids[n].path = pf->path;
+		n++;
+	}
+	hfx_err_clear(&local);
+	if (hfx_procscan(ids, n, &procs, &local) == HFX_OK) {
+		for (size_t i = 0; i < procs.n; i++) {
+			struct hfx_event ev = {
+				.type = HFX_EV_PROCESS, .verbose = 1,
+				.hotfix = in->m->id, .pid = procs.v[i].pid,
+				.comm = procs.v[i].comm, .path = procs.v[i].path,
+			};
+			char text[PATH_MAX + 128];
+
+			snprintf(text, sizeof(text),
+				 "process %ld (%s) uses /%s%s%s",
+				 procs.v[i].pid, procs.v[i].comm,
+				 procs.v[i].path,
+				 procs.v[i].unit ? ", unit " : "",
+				 procs.v[i].unit ? procs.v[i].unit : "");
+			ev.text = text;
+			hfx_event_emit(&in->ctx->ev, &ev);
+		}
+	}
+	hfx_proc_list_free(&procs);
+	free(ids);
+}
+
+/* After the restart: processes still mapping a replaced (old) inode run
+ * the old code, so a restart is required. */
+static void find_old_code(struct install *in)
+{
+	struct hfx_file_id *ids = calloc(in->m->nfiles, sizeof(*ids));
+	struct hfx_err local;
+	size_t n = 0;
+
+	if (!ids)
+		return;
+	for (size_t i = 0; i < in->m->nfiles; i++) {
+		struct plan_file *pf = &in->files[i];
+
+		if (pf->action != HFX_ACT_REPLACE)
+			continue;
+		ids[n].dev = pf->st.st_dev;
+		ids[n].ino = pf->st.st_ino;
+		ids[n].path = pf->path;
+		n++;
+	}
+	hfx_err_clear(&local);
+	if (hfx_procscan(ids, n, &in->res->procs, &local) == HFX_OK &&
+	    in->res->procs.n > 0)
+		in->res->restart_required = true;
+	free(ids);
+}
+
+/* ---- record ------------------------------------------------------------ */
+
+static char *join_list(char **list, size_t n)
+{
+	size_t len = 1;
+	char *out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(list[i]) + 2;
+	out = malloc(len);
+	if (!out)
+		return NULL;
+	p = out;
+	*p = '\0';
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i ? ", " : "", list[i]);
+	return out;
+}
+
+static enum hfx_rc write_record(struct hfx_ctx *ctx, void *ud,
+				struct hfx_err *err)
+{
+	struct install *in = ud;
+	struct hfx_manifest *m = in->m;
+	struct hfx_hotfix_rec rec = { 0 };
+	enum hfx_rc rc = HFX_OK;
+	char versions[HFX_VERSION_STR_MAX];
+
+	/* Services are up again: measure what the record must say. */
+	in->res->downtime_ms = hfx_services_downtime(&in->services);
+	find_old_code(in);
+	if (m->restart == HFX_RESTART_REBOOT)
+		in->res->restart_required = true;
+
+	rec.id = m->id;
+	rec.title = m->title;
+	rec.product = m->product;
+	rec.product_dir = in->product_dir;
+	rec.state = "installed";
+	rec.restart = (char *)hfx_restart_name(m->restart);
+	rec.services = join_list(m->services, m->nservices);
+	rec.supersedes = join_list(m->supersedes, m->nsupersedes);
+	rec.requires = join_list(m->requires, m->nrequires);
+	rec.manifest = in->manifest_text;
+	rec.signer = in->signer;
+	rec.installed_at = (int64_t)time(NULL);
+	rec.restart_required = in->res->restart_required;
+	rec.downtime_ms = in->res->downtime_ms;
+	rec.files = calloc(m->nfiles, sizeof(*rec.files));
+	if (!rec.services || !rec.supersedes || !rec.requires || !rec.files)
+		rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; rc == HFX_OK && i < m->nfiles; i++) {
+		struct plan_file *pf = &in->files[i];
+		struct hfx_file_rec *f = &rec.files[rec.nfiles++];
+		struct stat st;
+
+		f->path = pf->path;
+		f->target = pf->mf->target;
+		f->action = changes(pf->action)
+				    ? (char *)hfx_file_action_name(pf->action)
+				    : (char *)"keep";
+		f->old_version = pf->exists && hfx_version_known(&pf->old_version)
+					 ? strdup(hfx_version_format(&pf->old_version, versions))
+					 : NULL;
+		f->new_version = pf->mf->version_text;
+		snprintf(f->old_sha256, sizeof(f->old_sha256), "%s",
+			 pf->exists ? pf->old_sha : "");
+		hfx_hex(pf->mf->sha256, HFX_SHA256_LEN, f->new_sha256);
+		f->old_size = pf->exists ? (int64_t)pf->st.st_size : -1;
+		f->new_size = (int64_t)pf->mf->size;
+		f->old_mode = pf->exists ? (int64_t)(pf->st.st_mode & 07777) : -1;
+		f->old_uid = pf->exists ? (int64_t)pf->st.st_uid : -1;
+		f->old_gid = pf->exists ? (int64_t)pf->st.st_gid : -1;
+		f->mode = f->uid = f->gid = -1;
+		f->dev = f->ino = f->mtime_ns = f->ctime_ns = -1;
+		f->prev_hotfix = changes(pf->action) ? pf->prev_hotfix : NULL;
+		if (changes(pf->action) && pf->exists) {
+			const struct hfx_txn_entry *e = &in->txn->entries[pf->entry];
+			f->backup = hfx_path_join(e->keep_dir, e->keep_base);
+		}
+		/* The stat of the installed file, for verify's fast path. */
+		if (fstatat(pf->dirfd, pf->base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode)) {
+			f->mode = (int64_t)(st.st_mode & 07777);
+			f->uid = (int64_t)st.st_uid;
+			f->gid = (int64_t)st.st_gid;
+			f->dev = (int64_t)st.st_dev;
+			f->ino = (int64_t)st.st_ino;
+			f->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+				      st.st_mtim.tv_nsec;
+			f->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 +
+				      st.st_ctim.tv_nsec;
+		}
+	}
+	if (rc == HFX_OK)
+		rc = hfx_record_insert(ctx->db, &rec, err);
+	for (size_t i = 0; rc == HFX_OK && i < m->nsupersedes; i++)
+		rc = hfx_record_supersede(ctx->db, m->supersedes[i], m->id, err);
+	for (size_t i = 0; i < rec.nfiles; i++) {
+		free(rec.files[i].old_version);
+		free(rec.files[i].backup);
+	}
+	free(rec.files);
+	free(rec.services);
+	free(rec.supersedes);
+	free(rec.requires);
+	return rc;
+}
+
+/* ---- the install ------------------------------------------------------- */
+
+static void install_free(struct install *in)
+{
+	close_staged(in);
+	for (size_t i = 0; in->files && i < in->m->nfiles; i++) {
+		free(in->files[i].path);
+		free(in->files[i].dir);
+		free(in->files[i].prev_hotfix);
+	}
+	free(in->files);
+	hfx_services_free(&in->services);
+	hfx_txn_free(in->txn);
+	hfx_manifest_free(in->m);
+	free(in->manifest_text);
+	free(in->signer);
+	free(in->product_dir);
+}
+
+static enum hfx_rc run_install(struct install *in, const char *path,
+			       struct hfx_err *err)
+{
+	struct hfx_ctx *ctx = in->ctx;
+	struct hfx_result *res = in->res;
+	struct hfx_pkg *pkg = NULL;
+	bool present, services_wanted;
+	enum hfx_rc rc;
+	size_t nchange = 0;
+	int fd;
+
+	rc = open_package(path, &fd, err);
+	if (rc != HFX_OK)
+		return rc;
+	rc = hfx_pkg_open(fd, path, &pkg, err);
+	if (rc == HFX_OK)
+		rc = read_verified_head(ctx, pkg, path, &in->m, &in->signer,
+					&in->manifest_text, err);
+	if (rc != HFX_OK)
+		goto out;
+	res->id = strdup(in->m->id);
+	if (!res->id) {
+		rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	hfx_event_msg(&ctx->ev, HFX_EV_MESSAGE, 1, in->m->id,
+		      "%s: %s (signed by %s)", in->m->id, in->m->title,
+		      in->signer);
+	rc = already_present(in, &present, err);
+	if (rc != HFX_OK || present)
+		goto out;
+	rc = check_requires(in, err);
+	if (rc != HFX_OK)
+		goto out;
+	rc = hfx_txn_new(HFX_TXN_INSTALL, in->m->id, in->m->nfiles, &in->txn,
+			 err);
+	if (rc == HFX_OK)
+		rc = plan(in, err);
+	if (rc == HFX_OK)
+		rc = fill_result_plan(in, err);
+	if (rc != HFX_OK)
+		goto out;
+	for (size_t i = 0; i < in->m->nfiles; i++)
+		if (changes(in->files[i].action)) {
+			nchange++;
+			in->bytes_total += in->files[i].mf->size;
+		}
+	in->files_total = nchange;
+	services_wanted = in->m->restart == HFX_RESTART_SERVICES;
+	if (nchange == 0) {
+		res->note = strdup("every file is already at or above the hotfix's version; nothing to do");
+		goto out;
+	}
+	if (services_wanted) {
+		rc = hfx_services_prepare(ctx, in->m->services, in->m->nservices,
+					  in->m->id, &in->services, err);
+		if (rc != HFX_OK)
+			goto out;
+		for (size_t i = 0; i < in->services.n; i++)
+			if (in->services.svc[i].was_running &&
+			    !hfx_result_add_service(res, in->services.svc[i].name)) {
+				rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+	}
+	if (ctx->opt.dry_run)
+		goto out;
+
+	/* Journal, then stage while the payload streams. */
+	rc = check_space(in, err);
+	if (rc == HFX_OK)
+		rc = build_txn_entries(in, err);
+	if (rc != HFX_OK)
+		goto out;
+	hfx_event_msg(&ctx->ev, HFX_EV_PHASE, 1, in->m->id, "staging");
+	{
+		struct hfx_pkg_sink sink = {
+			.open = stage_open, .write = stage_write,
+			.close = stage_close, .ud = in,
+		};
+		rc = hfx_pkg_read_payload(pkg, in->m, &sink, err);
+	}
+	if (rc == HFX_OK)
+		rc = sync_staged(in, err);
+	if (rc == HFX_OK)
+		rc = hfx_txn_mark_staged(ctx, in->txn, err);
+	if (rc != HFX_OK) {
+		close_staged(in);
+		hfx_txn_abort(ctx, in->txn, &in->services, false);
+		goto out;
+	}
+	warn_users_before(in);
+	rc = hfx_txn_execute(ctx, in->txn, &in->services, write_record, in,
+			     err);
+	if (rc != HFX_OK)
+		goto out;
+	res->changed = true;
+out:
+	hfx_pkg_close(pkg);
+	close(fd);
+	return rc;
+}
+
+enum hfx_rc hfx_install(struct hfx_ctx *ctx, const char *path,
+			struct hfx_result *res, struct hfx_err *err)
+{
+	struct install in = { .ctx = ctx, .res = res };
+	char msg[HFX_ERR_MSG_MAX + 64];
+	enum hfx_rc rc;
+
+	hfx_result_init(res);
+	rc = run_install(&in, path, err);
+	if (!ctx->opt.dry_run && (rc != HFX_OK || res->changed)) {
+		if (rc == HFX_OK)
+			snprintf(msg, sizeof(msg), "installed from %s%s", path,
+				 res->restart_required ? "; restart required" : "");
+		else
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+		hfx_ctx_log(ctx, "install", in.m ? in.m->id : NULL, rc,
+			    rc == HFX_OK ? (res->restart_required ? 10 : 0)
+					 : hfx_rc_exit_code(rc),
+			    msg, res->downtime_ms);
+	}
+	install_free(&in);
+	return rc;
+}
+
+/* ---- several packages -------------------------------------------------- */
+
+enum hfx_rc hfx_install_order(struct hfx_ctx *ctx, char *const *paths,
+			      size_t n, size_t *order, char **ids,
+			      struct hfx_err *err)
+{
+	struct hfx_manifest **ms = calloc(n ? n : 1, sizeof(*ms));
+	bool *placed = calloc(n ? n : 1, sizeof(*placed));
+	enum hfx_rc rc = HFX_OK;
+	size_t done = 0;
+
+	if (!ms || !placed) {
+		free(ms);
+		free(placed);
+		return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; rc == HFX_OK && i < n; i++) {
+		char *signer = NULL;
+
+		rc = hfx_package_check(ctx, paths[i], false, &ms[i], &signer,
+				       NULL, err);
+		free(signer);
+		if (rc == HFX_OK && !(ids[i] = strdup(ms[i]->id)))
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	}
+	/* Repeatedly place a package none of whose predecessors among the
+	 * given ones is unplaced; a cycle is an error. */
+	while (rc == HFX_OK && done < n) {
+		bool progress = false;
+
+		for (size_t i = 0; i < n; i++) {
+			bool ready = true;
+
+			if (placed[i])
+				continue;
+			for (size_t j = 0; j < n && ready; j++) {
+				if (j == i || placed[j])
+					continue;
+				for (size_t k = 0; k < ms[i]->nrequires; k++)
+					if (strcmp(ms[i]->requires[k], ms[j]->id) == 0)
+						ready = false;
+				for (size_t k = 0; k < ms[i]->nsupersedes; k++)
+					if (strcmp(ms[i]->supersedes[k], ms[j]->id) == 0)
+						ready = false;
+			}
+			if (ready) {
+				order[done++] = i;
+				placed[i] = true;
+				progress = true;
+			}
+		}
+		if (!progress)
+			rc = hfx_err_set(err, HFX_ERR_PACKAGE,
+					 "the packages require or supersede each other in a cycle");
+	}
+	for (size_t i = 0; i < n; i++)
+		hfx_manifest_free(ms[i]);
+	free(ms);
+	free(placed);
+	return rc;
+}
