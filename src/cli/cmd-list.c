@@ -1,0 +1,91 @@
+/*
+ * cmd-list.c -- hfx list: the recorded hotfixes, in install order.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <time.h>
+
+#include "record.h"
+
+int cmd_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		CLI_GLOBAL_LONG,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hfx_hotfix_rec **list = NULL;
+	struct hfx_ctx ctx;
+	struct hfx_err err;
+	json_t *arr = json_array();
+	size_t n = 0;
+	int c, rc, exit_code = 0;
+
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
+		rc = cli_getopt_common(cli, c, optarg);
+		if (rc >= 0) {
+			json_decref(arr);
+			return rc;
+		}
+	}
+	if (optind < argc) {
+		json_decref(arr);
+		return cli_usage(cli, "takes no arguments");
+	}
+	rc = cli_open(cli, &ctx, HFX_ACCESS_READ);
+	if (rc) {
+		json_decref(arr);
+		return rc;
+	}
+	hfx_err_clear(&err);
+	if (ctx.db && hfx_record_list(ctx.db, &list, &n, &err) != HFX_OK) {
+		exit_code = cli_fail(cli, &err);
+		json_decref(arr);
+		hfx_ctx_close(&ctx);
+		return exit_code;
+	}
+	if (n == 0)
+		cli_out(cli, "no hotfix is installed\n");
+	else
+		cli_out(cli, "%-12s %-11s %-20s %-8s %s\n", "ID", "STATE",
+			"INSTALLED", "ROLLBACK", "TITLE");
+	for (size_t i = 0; i < n; i++) {
+		const struct hfx_hotfix_rec *r = list[i];
+		char when[32];
+		time_t t = (time_t)r->installed_at;
+		struct tm tm;
+		json_t *o;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		cli_out(cli, "%-12s %-11s %-20s %-8s %s%s%s%s\n", r->id,
+			r->state, when, r->committed ? "no" : "yes", r->title,
+			r->superseded_by ? " (superseded by " : "",
+			r->superseded_by ? r->superseded_by : "",
+			r->superseded_by ? ")" : "");
+		o = json_object();
+		json_object_set_new(o, "id", json_string(r->id));
+		json_object_set_new(o, "title", json_string(r->title));
+		json_object_set_new(o, "product", json_string(r->product));
+		json_object_set_new(o, "state", json_string(r->state));
+		json_object_set_new(o, "superseded_by",
+				    r->superseded_by ? json_string(r->superseded_by) : json_null());
+		json_object_set_new(o, "installed_at", json_string(when));
+		json_object_set_new(o, "rollback_possible", json_boolean(!r->committed));
+		json_object_set_new(o, "restart_required",
+				    json_boolean(r->restart_required));
+		json_object_set_new(o, "signer", json_string(r->signer));
+		json_array_append_new(arr, o);
+	}
+	if (cli->json) {
+		json_t *doc = json_object();
+
+		json_object_set_new(doc, "hotfixes", arr);
+		arr = NULL;
+		cli_json_emit(cli, doc, 0);
+	}
+	json_decref(arr);
+	hfx_record_list_free(list, n);
+	hfx_ctx_close(&ctx);
+	return exit_code;
+}
