@@ -53,6 +53,8 @@ void hfx_fault_step(struct hfx_fault *f, const char *what)
 int hfx_fault_io(struct hfx_fault *f)
 {
 	f->io_writes++;
+	if (f->trace_fd >= 0)
+		dprintf(f->trace_fd, "io %ld\n", f->io_writes);
 	if (f->io_at > 0 && f->io_writes == f->io_at)
 		return f->io_errno;
 	return 0;

@@ -896,8 +896,6 @@ enum hfx_rc hfx_txn_finish(struct hfx_ctx *ctx, struct hfx_txn *txn,
 		rc = sync_dirty(ctx, txn, err);
 	if (rc == HFX_OK)
 		prune_store_dirs(ctx, txn);
-	if (rc == HFX_OK)
-		rc = hfx_txn_forget(ctx, txn, err);
 	return rc;
 }
 
@@ -962,7 +960,8 @@ enum hfx_rc hfx_txn_execute(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	}
 	/* Committed: a cleanup failure is only left to recovery. */
 	hfx_err_clear(&local);
-	if (hfx_txn_finish(ctx, txn, &local) != HFX_OK)
+	if (hfx_txn_finish(ctx, txn, &local) != HFX_OK ||
+	    hfx_txn_forget(ctx, txn, &local) != HFX_OK)
 		hfx_event_msg(&ctx->ev, HFX_EV_WARNING, 0, txn->hotfix,
 			      "done, but cleanup is incomplete (%s); the next hfx command finishes it",
 			      local.msg);
@@ -1107,11 +1106,13 @@ static enum hfx_rc recover_one(struct hfx_ctx *ctx, struct hfx_txn *txn,
 		      forward ? "finishing it" : "undoing it");
 	rc = forward ? hfx_txn_finish(ctx, txn, err)
 		     : hfx_txn_undo(ctx, txn, err);
-	if (rc == HFX_OK && !forward)
-		rc = hfx_txn_forget(ctx, txn, err);
+	/* Services first, journal last: a crash in between leaves the
+	 * journal, and the next recovery starts them again. */
 	if (svc_rc == HFX_OK)
 		svc_rc = hfx_services_start(ctx, &set, txn->hotfix, true,
 					    &svc_err);
+	if (rc == HFX_OK)
+		rc = hfx_txn_forget(ctx, txn, err);
 	hfx_services_free(&set);
 	if (rc == HFX_OK && svc_rc != HFX_OK)
 		rc = hfx_err_set(err, svc_rc,

@@ -114,7 +114,7 @@ enum hfx_rc hfx_txn_commit(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			   void *ud, struct hfx_err *err);
 
 /* After commit: delete temporaries (rollback keeps), prune empty store
- * directories, sync, delete the journal. */
+ * directories, sync.  The journal stays until hfx_txn_forget(). */
 enum hfx_rc hfx_txn_finish(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			   struct hfx_err *err);
 

@@ -1,0 +1,72 @@
+#!/bin/bash
+# crash-install.sh -- kill -9 an install of KBCRASH at every one of its
+# steps, recover, and check SPEC's crash-safety promise each time: all old
+# or all new, the record agreeing, verify agreeing, originals kept while new
+# files are in place, no temporaries, services running on the files in
+# place.  For a sample of steps, recovery itself is killed at each of its
+# own steps and recovered again.
+. "$HFX_SRCDIR/tests/integration/testlib.sh"
+. "$HFX_SRCDIR/tests/integration/crashlib.sh"
+
+crash_fixture || { not_ok "fixture"; done_testing; exit 1; }
+
+crash_root count
+expect_exit 0 "uninterrupted install (counting its steps)" \
+	env HFX_FAULT_TRACE="$T/trace" "$HFX" install -q --root "$R" "$CRASH_PKG"
+crash_check "$R" "uninterrupted install" new
+crash_services_stop "$R"
+grep -v '^io ' "$T/trace" > "$T/steps"
+N=$(wc -l < "$T/steps")
+diag "install has $N crash points: $(cut -d' ' -f2 "$T/steps" | tr '\n' ' ')"
+
+# Every step with HFX_EXHAUSTIVE=1 (.ci/run sets it); every third step
+# otherwise, to keep a developer's `make check` short.
+stride=3
+[ "${HFX_EXHAUSTIVE:-0}" = 1 ] && stride=1
+for k in $(seq 1 "$stride" "$N"); do
+	name=$(sed -n "${k}p" "$T/steps" | cut -d' ' -f2)
+	crash_root "run"
+	quietly env HFX_FAULT_KILL_AT="$k" "$HFX" install -q --root "$R" "$CRASH_PKG"
+	rc=$?
+	if [ "$rc" != 137 ]; then
+		not_ok "install killed at step $k ($name): exit $rc, not killed"
+	fi
+	"$HFX" recover -q --root "$R" >/dev/null 2>"$T/recover.err" ||
+		diag "recover after step $k: $(cat "$T/recover.err")"
+	crash_check "$R" "install killed at step $k ($name), recovered"
+	# Recovery must be idempotent: running it again changes nothing.
+	crash_services_stop "$R"
+	rm -rf "$R"
+done
+
+# Kill recovery itself, at each of its steps, for crashes in the middle of
+# the swap, in the window where services run the new files, and at commit.
+pick=""
+wanted="rename start db-commit"
+[ "${HFX_EXHAUSTIVE:-0}" = 1 ] || wanted=start
+for want in $wanted; do
+	k=$(grep -n " $want\$" "$T/steps" | head -n 1 | cut -d: -f1)
+	[ -n "$k" ] && pick="$pick $k"
+done
+for k in $pick; do
+	name=$(sed -n "${k}p" "$T/steps" | cut -d' ' -f2)
+	crash_root "rec"
+	quietly env HFX_FAULT_KILL_AT="$k" "$HFX" install -q --root "$R" "$CRASH_PKG"
+	quietly env HFX_FAULT_TRACE="$T/rtrace" "$HFX" recover -q --root "$R"
+	M=$(grep -vc '^io ' "$T/rtrace")
+	rm -f "$T/rtrace"
+	crash_services_stop "$R"
+	rm -rf "$R"
+	for m in $(seq 1 "$M"); do
+		crash_root "rec"
+		quietly env HFX_FAULT_KILL_AT="$k" "$HFX" install -q --root "$R" "$CRASH_PKG"
+		quietly env HFX_FAULT_KILL_AT="$m" "$HFX" recover -q --root "$R"
+		"$HFX" recover -q --root "$R" >/dev/null 2>"$T/recover.err" ||
+			diag "second recover: $(cat "$T/recover.err")"
+		crash_check "$R" "install killed at step $k ($name), recovery killed at its step $m, recovered"
+		crash_services_stop "$R"
+		rm -rf "$R"
+	done
+done
+
+done_testing
