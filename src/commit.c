@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum hfx_rc hfx_commit(struct hfx_ctx *ctx, const char *id,
-		       struct hfx_commit_result *res, struct hfx_err *err)
+static enum hfx_rc run_commit(struct hfx_ctx *ctx, const char *id,
+			      struct hfx_commit_result *res, struct hfx_err *err)
 {
 	struct hfx_hotfix_rec *rec = NULL;
 	enum hfx_rc rc;
@@ -81,13 +81,25 @@ enum hfx_rc hfx_commit(struct hfx_ctx *ctx, const char *id,
 			unlinkat(ctx->rootfd, dir, AT_REMOVEDIR);
 		free(dir);
 	}
-	if (rc == HFX_OK) {
-		char msg[128];
+	hfx_record_free(rec);
+	return rc;
+}
 
+enum hfx_rc hfx_commit(struct hfx_ctx *ctx, const char *id,
+		       struct hfx_commit_result *res, struct hfx_err *err)
+{
+	enum hfx_rc rc = run_commit(ctx, id, res, err);
+	char msg[HFX_ERR_MSG_MAX];
+
+	if (ctx->opt.dry_run)
+		return rc;
+	if (rc != HFX_OK)
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+	else if (res->already)
+		snprintf(msg, sizeof(msg), "already committed");
+	else
 		snprintf(msg, sizeof(msg),
 			 "committed: %zu original file(s) discarded", res->files);
-		hfx_ctx_log(ctx, "commit", id, rc, 0, msg, -1);
-	}
-	hfx_record_free(rec);
+	hfx_ctx_log(ctx, "commit", id, rc, hfx_rc_exit_code(rc), msg, -1);
 	return rc;
 }

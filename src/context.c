@@ -126,8 +126,17 @@ static enum hfx_rc open_database(struct hfx_ctx *ctx, bool create,
 	if (faccessat(ctx->statedir_fd, "hfx.db", F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			return hfx_err_sys(err, HFX_ERR_DB, "database %s", path);
-		if (!create)
-			return HFX_OK;	/* read a root without a database */
+		if (!create) {
+			/* Read a root without a database -- but say so if
+			 * originals are kept without their record. */
+			struct hfx_err lost;
+
+			hfx_err_clear(&lost);
+			if (check_lost_database(ctx, &lost) != HFX_OK)
+				hfx_event_msg(&ctx->ev, HFX_EV_WARNING, 0, NULL,
+					      "%s", lost.msg);
+			return HFX_OK;
+		}
 		rc = check_lost_database(ctx, err);
 		if (rc != HFX_OK)
 			return rc;
@@ -147,6 +156,12 @@ static enum hfx_rc recover_if_needed(struct hfx_ctx *ctx,
 	rc = hfx_txn_pending(ctx->db, &pending, err);
 	if (rc != HFX_OK || pending == 0)
 		return rc;
+	if (ctx->opt.dry_run) {
+		/* --dry-run changes nothing, recovery included. */
+		hfx_event_msg(&ctx->ev, HFX_EV_WARNING, 0, NULL,
+			      "an interrupted transaction is pending; it is left alone with --dry-run (hfx recover finishes it)");
+		return HFX_OK;
+	}
 	if (access == HFX_ACCESS_READ && ctx->lock_fd < 0) {
 		snprintf(rel, sizeof(rel), "%s/lock", ctx->statedir);
 		hfx_ctx_path(ctx, rel, label, sizeof(label));
@@ -237,8 +252,7 @@ enum hfx_rc hfx_ctx_open(struct hfx_ctx *ctx, const struct hfx_options *opt,
 			   err);
 	if (rc != HFX_OK || !ctx->db)
 		return rc;
-	return recover_if_needed(ctx, opt->dry_run ? HFX_ACCESS_READ : access,
-				 err);
+	return recover_if_needed(ctx, access, err);
 }
 
 void hfx_ctx_close(struct hfx_ctx *ctx)
@@ -365,7 +379,8 @@ void hfx_ctx_log(struct hfx_ctx *ctx, const char *command, const char *hotfix,
 		hfx_event_msg(&ctx->ev, HFX_EV_WARNING, 0, hotfix,
 			      "cannot write the log: %s", strerror(errno));
 	}
-	if (ctx->db) {
+	/* Never write into a database that just reported itself unusable. */
+	if (ctx->db && rc != HFX_ERR_DB) {
 		hfx_err_clear(&local);
 		if (hfx_record_event(ctx->db, command, hotfix, result,
 					  exit_code, message, downtime_ms,

@@ -1011,12 +1011,15 @@ enum hfx_rc hfx_install(struct hfx_ctx *ctx, const char *path,
 
 	hfx_result_init(res);
 	rc = run_install(&in, path, err);
-	if (!ctx->opt.dry_run && (rc != HFX_OK || res->changed)) {
-		if (rc == HFX_OK)
+	if (!ctx->opt.dry_run) {
+		if (rc != HFX_OK)
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+		else if (!res->changed)
+			snprintf(msg, sizeof(msg), "nothing changed: %s",
+				 res->note ? res->note : "nothing to do");
+		else
 			snprintf(msg, sizeof(msg), "installed from %s%s", path,
 				 res->restart_required ? "; restart required" : "");
-		else
-			snprintf(msg, sizeof(msg), "%s", err->msg);
 		hfx_ctx_log(ctx, "install", in.m ? in.m->id : NULL, rc,
 			    rc == HFX_OK ? (res->restart_required ? 10 : 0)
 					 : hfx_rc_exit_code(rc),

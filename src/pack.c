@@ -117,6 +117,12 @@ enum hfx_rc hfx_pack(const struct hfx_pack_options *opt,
 					strlen(canon), &sig, &sig_len, err);
 	if (rc != HFX_OK)
 		goto out;
+	if (opt->dry_run) {
+		hfx_event_msg(ev, HFX_EV_NOTICE, 0, m->id,
+			      "%s: %zu file(s) checked and signed; %s not written (dry run)",
+			      m->id, m->nfiles, opt->output);
+		goto out;
+	}
 
 	snprintf(dirbuf, sizeof(dirbuf), "%s", opt->output);
 	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", opt->output);

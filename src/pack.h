@@ -12,6 +12,8 @@
 #ifndef HFX_PACK_H
 #define HFX_PACK_H
 
+#include <stdbool.h>
+
 #include "error.h"
 #include "event.h"
 #include "package.h"
@@ -22,6 +24,7 @@ struct hfx_pack_options {
 	const char *key, *cert, *chain;	/* PEM files; chain optional */
 	const char *output;	/* .hfx to write */
 	enum hfx_compression compression;
+	bool dry_run;		/* check and sign, write nothing */
 };
 
 enum hfx_rc hfx_pack(const struct hfx_pack_options *opt,

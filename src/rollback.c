@@ -521,7 +521,7 @@ enum hfx_rc hfx_rollback(struct hfx_ctx *ctx, const char *id,
 
 	hfx_result_init(res);
 	rc = run_rollback(&rb, id, err);
-	if (!ctx->opt.dry_run && rc != HFX_ERR_NOT_FOUND) {
+	if (!ctx->opt.dry_run) {
 		snprintf(msg, sizeof(msg), "%s",
 			 rc == HFX_OK ? (res->restart_required
 					       ? "rolled back; restart required"

@@ -7,7 +7,8 @@
  * was running -- and only that: a service that was not running before is
  * never started.
  *
- * Test hooks (environment, documented in hfx(8) under ENVIRONMENT):
+ * Test hooks (environment, documented in hfx(8) under ENVIRONMENT; only
+ * in builds configured with fault injection):
  * HFX_SYSTEMCTL names the systemctl binary, HFX_SYSTEMD_DIR the directory
  * whose presence means "systemd is PID 1", HFX_INITD_DIR the init script
  * directory.  They exist so that the systemd and SysV backends can be
@@ -38,11 +39,18 @@ struct cmd_result {
 	size_t output_len;
 };
 
+/* Test hooks are honoured only in builds with fault injection (the
+ * development default); a distribution build ignores them. */
 static const char *env_or(const char *name, const char *dflt)
 {
+#ifdef HFX_FAULT_INJECTION
 	const char *v = getenv(name);
 
 	return v && *v ? v : dflt;
+#else
+	(void)name;
+	return dflt;
+#endif
 }
 
 const char *hfx_svc_backend_name(enum hfx_svc_backend b)

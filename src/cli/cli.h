@@ -53,7 +53,8 @@ enum {
 	{ "verbose", no_argument, NULL, 'v' }, \
 	{ "syslog", no_argument, NULL, OPT_SYSLOG }, \
 	{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT }, \
-	{ "help", no_argument, NULL, 'h' }
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, OPT_VERSION }
 
 struct cli_command {
 	const char *name;

@@ -94,7 +94,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 			break;
 		}
 		restart |= res.restart_required;
-		cli_result_text(cli, &res, "installed");
+		cli_result_text(cli, &res, cli->opt.dry_run ? "install" : "installed");
 		if (results) {
 			json_t *r = cli_result_json(&res);
 

@@ -58,6 +58,7 @@ int cmd_pack(struct cli *cli, int argc, char **argv)
 	if (!po.payload || !po.key || !po.cert || !po.output)
 		return cli_usage(cli, "--payload, --key, --cert and -o are required");
 	po.manifest = argv[optind];
+	po.dry_run = cli->opt.dry_run;
 	ev = cli_events(cli);
 	if (hfx_pack(&po, &ev, &err) != HFX_OK)
 		return cli_fail(cli, &err);

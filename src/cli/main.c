@@ -47,8 +47,10 @@ const struct cli_command cli_commands[] = {
 	{ "fileversion", NULL, cmd_fileversion, "FILE...",
 	  "print each file's PE file version (or none / not-pe)", "" },
 	{ "history", NULL, cmd_history, "[ID]", "the event history", "" },
-	{ "recover", NULL, cmd_recover, "",
-	  "finish or undo an interrupted transaction", "" },
+	{ "recover", NULL, cmd_recover, "[--no-services] [--timeout S]",
+	  "finish or undo an interrupted transaction",
+	  "  --no-services     do not restart the services it had stopped\n"
+	  "  --timeout S       bound each service stop/start (default 60)\n" },
 	{ "commit", NULL, cmd_commit, "ID",
 	  "discard the kept originals of a hotfix (no rollback after this)", "" },
 	{ "help", NULL, cmd_help, "[COMMAND]", "show help", "" },
@@ -131,7 +133,6 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		CLI_GLOBAL_LONG,
-		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .opt = { .root = "/", .timeout = -1,
@@ -143,10 +144,6 @@ int main(int argc, char **argv)
 	cli.warnings = json_array();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		if (c == OPT_VERSION) {
-			printf("hfx %s\n", PACKAGE_VERSION);
-			return 0;
-		}
 		if (c == 'h') {
 			usage(stdout);
 			return 0;

@@ -217,6 +217,9 @@ int cli_getopt_common(struct cli *cli, int c, const char *arg)
 	case OPT_FULL:
 		cli->opt.full = true;
 		return -1;
+	case OPT_VERSION:
+		printf("hfx %s\n", PACKAGE_VERSION);
+		return 0;
 	case 'h':
 		for (const struct cli_command *cmd = cli_commands; cmd->name; cmd++)
 			if (cli->command && strcmp(cmd->name, cli->command) == 0) {
