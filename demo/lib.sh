@@ -82,11 +82,13 @@ make_root() {
 start = "$HFX_ROOT/usr/sbin/exchsvc" start lotus
 stop = "$HFX_ROOT/usr/sbin/exchsvc" stop lotus
 status = "$HFX_ROOT/usr/sbin/exchsvc" status lotus
+pidfile = /run/exchsvc/lotus.pid
 
 [Calendar Connector]
 start = "$HFX_ROOT/usr/sbin/exchsvc" start calendar
 stop = "$HFX_ROOT/usr/sbin/exchsvc" stop calendar
 status = "$HFX_ROOT/usr/sbin/exchsvc" status calendar
+pidfile = /run/exchsvc/calendar.pid
 CONF
 }
 

@@ -261,7 +261,16 @@ static enum hfx_rc svc_key(void *user, const char *section, const char *key,
 		return set_once(&s->status, key, value, err);
 	if (strcmp(key, "health") == 0)
 		return set_once(&s->health, key, value, err);
-	return BAD("unknown key '%s' in [%s] (expected unit, stop, start, status, health)",
+	if (strcmp(key, "pidfile") == 0) {
+		const char *why = "not absolute";
+
+		if (value[0] != '/' ||
+		    !hfx_path_is_clean_relative(value + 1, &why))
+			return BAD("pidfile '%s' must be a clean absolute path inside the root (%s)",
+				   value, why);
+		return set_once(&s->pidfile, key, value, err);
+	}
+	return BAD("unknown key '%s' in [%s] (expected unit, stop, start, status, health, pidfile)",
 		   key, s->name);
 }
 
@@ -327,6 +336,7 @@ void hfx_config_free(struct hfx_config *cfg)
 		free(s->start);
 		free(s->status);
 		free(s->health);
+		free(s->pidfile);
 	}
 	free(cfg->services);
 	memset(cfg, 0, sizeof(*cfg));

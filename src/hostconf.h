@@ -11,7 +11,7 @@
  *   hfx.conf:      [hfx] timeout = SECONDS, lock-timeout = SECONDS,
  *                  syslog = yes|no;  [product NAME] dir = /abs/path
  *   services.conf: [DISPLAY NAME] unit = NAME | stop/start/status = CMD,
- *                  health = CMD
+ *                  health = CMD, pidfile = /path/inside/the/root
  */
 #ifndef HFX_HOSTCONF_H
 #define HFX_HOSTCONF_H
@@ -27,6 +27,7 @@ struct hfx_service_conf {
 	char *name;		/* display name, as in the manifest */
 	char *unit;		/* systemd unit / init script, or NULL */
 	char *stop, *start, *status, *health;	/* shell commands or NULL */
+	char *pidfile;		/* absolute path inside the root, or NULL */
 	unsigned line;
 };
 

@@ -699,8 +699,10 @@ static void close_staged(struct install *in)
 
 /* ---- processes --------------------------------------------------------- */
 
-/* Processes using the targets now (before the swap): anything not covered
- * by the hotfix's services is worth a warning. */
+/* Processes using the targets now, before anything is stopped.  Those
+ * that belong to one of the hotfix's services will be restarted with it;
+ * the others are strays: they are listed (with -v and in JSON) because
+ * they will keep running the old code until someone restarts them. */
 static void warn_users_before(struct install *in)
 {
 	struct hfx_file_id *ids = calloc(in->m->nfiles, sizeof(*ids));
@@ -721,23 +723,44 @@ static void warn_users_before(struct install *in)
 		n++;
 	}
 	hfx_err_clear(&local);
-	if (hfx_procscan(ids, n, &procs, &local) == HFX_OK) {
-		for (size_t i = 0; i < procs.n; i++) {
-			struct hfx_event ev = {
-				.type = HFX_EV_PROCESS, .verbose = 1,
-				.hotfix = in->m->id, .pid = procs.v[i].pid,
-				.comm = procs.v[i].comm, .path = procs.v[i].path,
-			};
-			char text[PATH_MAX + 128];
+	if (hfx_procscan(ids, n, &procs, &local) != HFX_OK) {
+		hfx_event_msg(&in->ctx->ev, HFX_EV_WARNING, 0, in->m->id,
+			      "cannot tell which processes use the files: %s",
+			      local.msg);
+		free(ids);
+		return;
+	}
+	for (size_t i = 0; i < procs.n; i++) {
+		struct hfx_proc *p = &procs.v[i];
+		const struct hfx_service *owner =
+			hfx_services_owner(in->ctx, &in->services, p->pid, p->unit);
+		struct hfx_event ev = {
+			.type = HFX_EV_PROCESS, .verbose = 1, .hotfix = in->m->id,
+			.pid = p->pid, .comm = p->comm, .path = p->path,
+			.service = owner ? owner->name : NULL,
+		};
+		char text[PATH_MAX + 256];
 
+		if (owner)
 			snprintf(text, sizeof(text),
-				 "process %ld (%s) uses /%s%s%s",
-				 procs.v[i].pid, procs.v[i].comm,
-				 procs.v[i].path,
-				 procs.v[i].unit ? ", unit " : "",
-				 procs.v[i].unit ? procs.v[i].unit : "");
-			ev.text = text;
-			hfx_event_emit(&in->ctx->ev, &ev);
+				 "process %ld (%s) uses /%s; it belongs to service '%s', restarted with the hotfix",
+				 p->pid, p->comm, p->path, owner->name);
+		else
+			snprintf(text, sizeof(text),
+				 "warning: process %ld (%s) uses /%s but belongs to none of the hotfix's services; it will run the old code until it is restarted",
+				 p->pid, p->comm, p->path);
+		ev.text = text;
+		hfx_event_emit(&in->ctx->ev, &ev);
+		if (!owner) {
+			struct hfx_proc *grown = realloc(in->res->strays.v,
+							 (in->res->strays.n + 1) * sizeof(*grown));
+
+			if (!grown)
+				break;
+			in->res->strays.v = grown;
+			grown[in->res->strays.n] = *p;
+			p->path = p->unit = NULL;	/* moved */
+			in->res->strays.n++;
 		}
 	}
 	hfx_proc_list_free(&procs);

@@ -186,12 +186,35 @@ void hfx_proc_list_free(struct hfx_proc_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
-long hfx_pidfile_read(const char *path)
+long hfx_proc_parent(long pid)
+{
+	char path[64], buf[512], *close_paren;
+	long ppid = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ..."; comm may hold spaces and ')' */
+	close_paren = strrchr(buf, ')');
+	if (!close_paren || sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+long hfx_pidfile_read(int dirfd, const char *path)
 {
 	char buf[32];
 	ssize_t n;
 	long pid;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
 		return 0;

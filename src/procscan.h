@@ -40,7 +40,11 @@ enum hfx_rc hfx_procscan(const struct hfx_file_id *ids, size_t n,
 
 void hfx_proc_list_free(struct hfx_proc_list *list);
 
-/* The pid read from a pid file (0 if none or unreadable). */
-long hfx_pidfile_read(const char *path);
+/* The pid read from a pid file opened relative to `dirfd` (0 if none or
+ * unreadable). */
+long hfx_pidfile_read(int dirfd, const char *path);
+
+/* The parent of a process (0 if unknown). */
+long hfx_proc_parent(long pid);
 
 #endif

@@ -16,6 +16,7 @@
 #include "fileinfo.h"
 #include "install.h"
 #include "manifest.h"
+#include "procscan.h"
 #include "record.h"
 
 #include <errno.h>
@@ -74,6 +75,65 @@ static const struct hfx_file_rec *rec_file(const struct hfx_hotfix_rec *rec,
 		if (strcmp(rec->files[i].target, target) == 0)
 			return &rec->files[i];
 	return NULL;
+}
+
+/* Boot time of the running system (0 if unknown). */
+static int64_t boot_time(void)
+{
+	char line[256];
+	long long btime = 0;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %lld", &btime) == 1)
+			break;
+	fclose(f);
+	return (int64_t)btime;
+}
+
+/* A restart recorded as required at install is still required while a
+ * process maps an original the hotfix replaced (its inode is the one kept
+ * in the store), or -- for restart = reboot -- until the next boot. */
+static bool restart_still_required(struct hfx_ctx *ctx,
+				   const struct hfx_hotfix_rec *rec)
+{
+	struct hfx_file_id *ids = calloc(rec->nfiles ? rec->nfiles : 1,
+					 sizeof(*ids));
+	struct hfx_proc_list procs = { 0 };
+	struct hfx_err err;
+	bool required = rec->restart_required;
+	size_t n = 0;
+
+	if (!rec->restart_required || !ids) {
+		free(ids);
+		return required;
+	}
+	if (rec->restart && strcmp(rec->restart, "reboot") == 0) {
+		int64_t booted = boot_time();
+
+		free(ids);
+		return !(booted > 0 && booted > rec->installed_at);
+	}
+	for (size_t i = 0; i < rec->nfiles; i++) {
+		struct stat st;
+
+		if (rec->files[i].backup &&
+		    fstatat(ctx->rootfd, rec->files[i].backup, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0) {
+			ids[n].dev = st.st_dev;
+			ids[n].ino = st.st_ino;
+			ids[n].path = rec->files[i].path;
+			n++;
+		}
+	}
+	hfx_err_clear(&err);
+	if (n > 0 && hfx_procscan(ids, n, &procs, &err) == HFX_OK)
+		required = procs.n > 0;
+	hfx_proc_list_free(&procs);
+	free(ids);
+	return required;
 }
 
 /* Compare every file of `m` with the machine; decide the state. */
@@ -225,7 +285,7 @@ static enum hfx_rc query(struct hfx_ctx *ctx, const char *id,
 	}
 	if (rec) {
 		res->recorded = true;
-		res->restart_required = rec->restart_required;
+		res->restart_required = restart_still_required(ctx, rec);
 		res->title = strdup(rec->title);
 		if (rec->superseded_by)
 			res->superseded_by = strdup(rec->superseded_by);

@@ -40,6 +40,7 @@ void hfx_result_free(struct hfx_result *res)
 		free(res->services[i]);
 	free(res->services);
 	hfx_proc_list_free(&res->procs);
+	hfx_proc_list_free(&res->strays);
 	hfx_result_init(res);
 }
 

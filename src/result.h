@@ -42,6 +42,7 @@ struct hfx_result {
 	char **services;	/* services stopped and started */
 	size_t nservices;
 	struct hfx_proc_list procs;	/* processes still running old code */
+	struct hfx_proc_list strays;	/* users of the files no service covers */
 };
 
 void hfx_result_init(struct hfx_result *res);

@@ -494,6 +494,17 @@ enum hfx_rc hfx_services_start(struct hfx_ctx *ctx, struct hfx_service_set *set,
 			continue;
 		}
 		service_event(ctx, s, hotfix, "start", false, 0, local.msg);
+		{
+			/* It may be up but unhealthy: then it is ours to
+			 * stop again before anything is put back. */
+			struct hfx_err ignore;
+			bool running = false;
+
+			hfx_err_clear(&ignore);
+			if (hfx_service_is_running(ctx, s, &running, &ignore) ==
+				    HFX_OK && running)
+				s->stopped = false;
+		}
 		if (first == HFX_OK) {
 			first = rc;
 			if (err)
@@ -540,4 +551,40 @@ int64_t hfx_services_downtime(const struct hfx_service_set *set)
 	if (set->first_stop_ms < 0 || set->last_start_ms < 0)
 		return -1;
 	return set->last_start_ms - set->first_stop_ms;
+}
+
+/* "lsmex" and "lsmex.service" name the same unit. */
+static bool same_unit(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "."), lb = strcspn(b, ".");
+
+	if (strcmp(a, b) == 0)
+		return true;
+	return la == lb && strncmp(a, b, la) == 0 &&
+	       (!a[la] || strcmp(a + la, ".service") == 0) &&
+	       (!b[lb] || strcmp(b + lb, ".service") == 0);
+}
+
+const struct hfx_service *hfx_services_owner(struct hfx_ctx *ctx,
+					     const struct hfx_service_set *set,
+					     long pid, const char *unit)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const struct hfx_service *s = &set->svc[i];
+		long owner;
+
+		if (!s->conf)
+			continue;
+		if (unit && s->conf->unit && same_unit(unit, s->conf->unit))
+			return s;
+		if (!s->conf->pidfile)
+			continue;
+		owner = hfx_pidfile_read(ctx->rootfd, s->conf->pidfile + 1);
+		/* The process itself, or a worker forked by it. */
+		for (long p = pid, depth = 0; owner > 0 && p > 1 && depth < 8;
+		     p = hfx_proc_parent(p), depth++)
+			if (p == owner)
+				return s;
+	}
+	return NULL;
 }

@@ -26,6 +26,7 @@
 
 #include "context.h"
 #include "error.h"
+#include "procscan.h"
 
 enum hfx_svc_backend {
 	HFX_SVC_NONE,
@@ -95,6 +96,12 @@ void hfx_services_stop_started(struct hfx_ctx *ctx, struct hfx_service_set *set,
 			       const char *hotfix);
 
 void hfx_services_free(struct hfx_service_set *set);
+
+/* The service of the set that process `pid` belongs to (by its pid file,
+ * or an ancestor's, or by its systemd unit), or NULL. */
+const struct hfx_service *hfx_services_owner(struct hfx_ctx *ctx,
+					     const struct hfx_service_set *set,
+					     long pid, const char *unit);
 
 /* The downtime window in ms (first stop to last start), or -1. */
 int64_t hfx_services_downtime(const struct hfx_service_set *set);

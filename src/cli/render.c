@@ -265,10 +265,28 @@ void cli_shield_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
+static json_t *procs_json(const struct hfx_proc_list *list)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < list->n; i++) {
+		json_t *jp = json_object();
+		char path[4200];
+
+		snprintf(path, sizeof(path), "/%s", list->v[i].path ? list->v[i].path : "?");
+		json_object_set_new(jp, "pid", json_integer(list->v[i].pid));
+		json_object_set_new(jp, "comm", json_string(list->v[i].comm));
+		json_object_set_new(jp, "path", json_string(path));
+		json_object_set_new(jp, "unit", list->v[i].unit ? json_string(list->v[i].unit)
+							       : json_null());
+		json_array_append_new(arr, jp);
+	}
+	return arr;
+}
+
 json_t *cli_result_json(const struct hfx_result *res)
 {
-	json_t *o = json_object(), *files = json_array(), *svcs = json_array(),
-	       *procs = json_array();
+	json_t *o = json_object(), *files = json_array(), *svcs = json_array();
 
 	json_object_set_new(o, "id", res->id ? json_string(res->id) : json_null());
 	json_object_set_new(o, "changed", json_boolean(res->changed));
@@ -294,19 +312,11 @@ json_t *cli_result_json(const struct hfx_result *res)
 	}
 	for (size_t i = 0; i < res->nservices; i++)
 		json_array_append_new(svcs, json_string(res->services[i]));
-	for (size_t i = 0; i < res->procs.n; i++) {
-		json_t *jp = json_object();
-		char path[4200];
-
-		snprintf(path, sizeof(path), "/%s", res->procs.v[i].path);
-		json_object_set_new(jp, "pid", json_integer(res->procs.v[i].pid));
-		json_object_set_new(jp, "comm", json_string(res->procs.v[i].comm));
-		json_object_set_new(jp, "path", json_string(path));
-		json_array_append_new(procs, jp);
-	}
 	json_object_set_new(o, "files", files);
 	json_object_set_new(o, "services", svcs);
-	json_object_set_new(o, "processes_running_old_code", procs);
+	json_object_set_new(o, "processes_running_old_code",
+			    procs_json(&res->procs));
+	json_object_set_new(o, "processes_not_covered", procs_json(&res->strays));
 	return o;
 }
 
