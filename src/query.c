@@ -316,6 +316,28 @@ static enum hfx_rc query(struct hfx_ctx *ctx, const char *id,
 		res->state = HFX_STATE_SUPERSEDED;
 	if (rc == HFX_OK && !m && !rec && !res->superseded_by)
 		res->note = strdup("no record of this hotfix; query its package file to check the files themselves");
+	/* A prerequisite removed with rollback --force is worth saying. */
+	for (size_t i = 0; rc == HFX_OK && rec && m && !res->note &&
+			   i < m->nrequires; i++) {
+		struct hfx_hotfix_rec *req = NULL;
+		struct hfx_err local;
+		char *succ = NULL, note[256];
+
+		hfx_err_clear(&local);
+		if (hfx_record_get(ctx->db, m->requires[i], &req, &local) == HFX_OK) {
+			hfx_record_free(req);
+			continue;
+		}
+		if (hfx_record_superseding(ctx->db, m->requires[i], &succ,
+					   &local) == HFX_OK && succ) {
+			free(succ);
+			continue;
+		}
+		snprintf(note, sizeof(note),
+			 "requires %s, which is no longer installed",
+			 m->requires[i]);
+		res->note = strdup(note);
+	}
 	hfx_manifest_free(parsed);
 	hfx_record_free(rec);
 	return rc;

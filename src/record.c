@@ -505,6 +505,28 @@ enum hfx_rc hfx_record_superseding(sqlite3 *db, const char *id, char **out,
 	return rc;
 }
 
+enum hfx_rc hfx_record_dependents(sqlite3 *db, const char *id, char **out,
+				  struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+
+	*out = NULL;
+	rc = hfx_db_prepare(db,
+			    "SELECT group_concat(hotfix_id, ', ') FROM relation"
+			    " WHERE other_id = ?1 AND kind = 'requires'",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = hfx_db_column_strdup(st, 0);
+	else
+		rc = hfx_db_fail(db, err, "looking up dependent hotfixes");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 enum hfx_rc hfx_record_successors(sqlite3 *db, const char *id, char ***ids,
 				  size_t *n, struct hfx_err *err)
 {

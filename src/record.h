@@ -79,6 +79,11 @@ enum hfx_rc hfx_record_version_of(sqlite3 *db, const char *sha256_hex,
 enum hfx_rc hfx_record_superseding(sqlite3 *db, const char *id, char **out,
 				   struct hfx_err *err);
 
+/* Recorded hotfixes whose manifest requires `id` (comma list, malloc'd,
+ * or NULL when none). */
+enum hfx_rc hfx_record_dependents(sqlite3 *db, const char *id, char **out,
+				  struct hfx_err *err);
+
 /* Installed hotfixes whose files replaced bytes written by `id`. */
 enum hfx_rc hfx_record_successors(sqlite3 *db, const char *id, char ***ids,
 				  size_t *n, struct hfx_err *err);

@@ -332,7 +332,7 @@ static enum hfx_rc plan(struct rollback *rb, struct hfx_err *err)
 {
 	struct hfx_ctx *ctx = rb->ctx;
 	struct hfx_hotfix_rec *rec = rb->rec;
-	char refused[1024] = "";
+	char refused[1024] = "", *dependents = NULL;
 	size_t n = 0, used = 0;
 	enum hfx_rc rc;
 
@@ -367,10 +367,20 @@ static enum hfx_rc plan(struct rollback *rb, struct hfx_err *err)
 			rc = plan_entry(rb, f, &n, err);
 		free(successor);
 	}
-	if (rc == HFX_OK && refused[0])
+	if (rc == HFX_OK && !ctx->opt.force)
+		rc = hfx_record_dependents(ctx->db, rec->id, &dependents, err);
+	if (rc == HFX_OK && (refused[0] || dependents))
 		rc = hfx_err_set(err, HFX_ERR_ROLLBACK_REFUSED,
-				 "rollback of %s refused: a later hotfix replaced its files: %s; roll that one back first, or use --force to hand the files over to it",
-				 rec->id, refused);
+				 "rollback of %s refused:%s%s%s%s%s; roll those back first, or use --force%s",
+				 rec->id,
+				 dependents ? " " : "", dependents ? dependents : "",
+				 dependents ? " requires it" : "",
+				 refused[0] ? (dependents ? "; later hotfixes replaced its files: "
+							  : " later hotfixes replaced its files: ")
+					    : "",
+				 refused,
+				 refused[0] ? " (which hands those files over to them)" : "");
+	free(dependents);
 	if (rc == HFX_OK)
 		rb->txn->n = n;
 	return rc;

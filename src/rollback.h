@@ -14,6 +14,7 @@
  *     hotfix's file stays, and its record now points at this hotfix's
  *     original, so rolling the later one back restores what was there
  *     before either;
+ *   - an installed hotfix requires it (exit 7, naming it), unless --force;
  *   - one of its files was changed since it was installed (exit 1),
  *     unless --force, which discards that change.
  */

@@ -56,6 +56,15 @@ is "$(json_get "$T/.out" '.results[0].changed')" false "installing again: change
 unchanged "$ROOT" "$snap" "installing again touches nothing"
 is "$(service_pid "$ROOT" lotus)" "$new_lotus" "installing again does not restart services"
 expect_exit 0 "verify: all files match the record" "$HFX" verify --root "$ROOT"
+cp "$ROOT/opt/exchsrvr/bin/Lsmexif.dll" "$T/keep-lsmexif"
+cp "$ORIG/Lsmexif.dll" "$ROOT/opt/exchsrvr/bin/Lsmexif.dll"
+expect_exit 1 "verify after an older Lsmexif.dll was copied back: exit 1" "$HFX" verify --json --root "$ROOT"
+is "$(json_get "$T/.out" '.files[] | select(.path|endswith("Lsmexif.dll")) | .status')" downgraded \
+	"verify reports it downgraded (PE version below the record)"
+expect_exit 1 "query: partial" "$HFX" query --root "$ROOT" KB899801
+like "$(cat "$T/.out")" "KB899801: partial" "the state is partial"
+cp "$T/keep-lsmexif" "$ROOT/opt/exchsrvr/bin/Lsmexif.dll"
+expect_exit 0 "verify again once the file is restored" "$HFX" verify --root "$ROOT"
 
 # --- rollback ----------------------------------------------------------------
 expect_exit 0 "rollback exits 0" "$HFX" rollback --root "$ROOT" KB899801
