@@ -901,6 +901,14 @@ enum hfx_rc hfx_txn_finish(struct hfx_ctx *ctx, struct hfx_txn *txn,
 
 /* ---- the whole second half --------------------------------------------- */
 
+/* A phase begins: narrated with -v, and a progress tick so that a bar on
+ * a terminal shows where a long transaction is. */
+static void phase(struct hfx_ctx *ctx, struct hfx_txn *txn, const char *name)
+{
+	hfx_event_msg(&ctx->ev, HFX_EV_PHASE, 1, txn->hotfix, "%s", name);
+	hfx_event_progress(&ctx->ev, txn->hotfix, name, txn->n, txn->n, 0, 0);
+}
+
 void hfx_txn_abort(struct hfx_ctx *ctx, struct hfx_txn *txn,
 		   struct hfx_service_set *set, bool started)
 {
@@ -931,7 +939,7 @@ enum hfx_rc hfx_txn_execute(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	enum hfx_rc rc;
 
 	/* Downtime starts here. */
-	hfx_event_msg(&ctx->ev, HFX_EV_PHASE, 1, txn->hotfix, "stopping services");
+	phase(ctx, txn, "stopping services");
 	rc = hfx_txn_mark_stopping(ctx, txn, set, err);
 	if (rc == HFX_OK)
 		rc = hfx_services_stop(ctx, set, txn->hotfix, err);
@@ -939,20 +947,20 @@ enum hfx_rc hfx_txn_execute(struct hfx_ctx *ctx, struct hfx_txn *txn,
 		hfx_txn_abort(ctx, txn, set, false);
 		return rc;
 	}
-	hfx_event_msg(&ctx->ev, HFX_EV_PHASE, 1, txn->hotfix, "swapping files");
+	phase(ctx, txn, "swapping files");
 	rc = hfx_txn_swap(ctx, txn, err);
 	if (rc != HFX_OK) {
 		hfx_txn_abort(ctx, txn, set, false);
 		return rc;
 	}
-	hfx_event_msg(&ctx->ev, HFX_EV_PHASE, 1, txn->hotfix, "starting services");
+	phase(ctx, txn, "starting services");
 	rc = hfx_services_start(ctx, set, txn->hotfix, false, err);
 	if (rc != HFX_OK) {
 		hfx_err_prefix(err, "every file was put back because a service failed to start on the new ones");
 		hfx_txn_abort(ctx, txn, set, true);
 		return rc;
 	}
-	hfx_event_msg(&ctx->ev, HFX_EV_PHASE, 1, txn->hotfix, "recording");
+	phase(ctx, txn, "recording");
 	rc = hfx_txn_commit(ctx, txn, record, ud, err);
 	if (rc != HFX_OK) {
 		hfx_txn_abort(ctx, txn, set, true);

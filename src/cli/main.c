@@ -153,14 +153,16 @@ int main(int argc, char **argv)
 			return rc;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "hfx: no command given\n");
-		usage(stderr);
+		fprintf(stderr, "hfx: no command given\n"
+				"usage: hfx [global options] COMMAND [options] [args]\n"
+				"Try 'hfx help'.\n");
 		return 2;
 	}
 	cmd = find_command(argv[optind]);
 	if (!cmd) {
-		fprintf(stderr, "hfx: unknown command '%s'\n", argv[optind]);
-		usage(stderr);
+		fprintf(stderr, "hfx: unknown command '%s'\n"
+				"usage: hfx [global options] COMMAND [options] [args]\n"
+				"Try 'hfx help'.\n", argv[optind]);
 		return 2;
 	}
 	cli.command = cmd->name;

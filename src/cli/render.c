@@ -65,13 +65,16 @@ static void progress(struct cli *cli, const struct hfx_event *ev)
 	if (frac > 1.0)
 		frac = 1.0;
 	fill = (int)(frac * BAR_WIDTH);
-	fprintf(stderr, "\r%s: [%.*s%*s] %3d%%  %llu/%llu files  %.1f/%.1f MiB  %s\033[K",
+	fprintf(stderr, "\r%s: [%.*s%*s] %3d%%  %llu/%llu files",
 		ev->hotfix ? ev->hotfix : "hfx", fill,
 		"##############################", BAR_WIDTH - fill, "",
 		(int)(frac * 100), (unsigned long long)ev->files_done,
-		(unsigned long long)ev->files_total,
-		(double)ev->bytes_done / 1048576.0,
-		(double)ev->bytes_total / 1048576.0, ev->text);
+		(unsigned long long)ev->files_total);
+	if (ev->bytes_total)
+		fprintf(stderr, "  %.1f/%.1f MiB",
+			(double)ev->bytes_done / 1048576.0,
+			(double)ev->bytes_total / 1048576.0);
+	fprintf(stderr, "  %s\033[K", ev->text);
 	fflush(stderr);
 	cli->bar.shown = true;
 }
