@@ -41,6 +41,9 @@ static int section_line(struct ini_state *st, const char *line)
 	char *name;
 	enum hfx_rc rc;
 
+	/* libinih skips a UTF-8 byte order mark on the first line; so do we */
+	if (st->lineno == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
 	while (*p == ' ' || *p == '\t' || *p == '\r')
 		p++;
 	if (*p != '[')

@@ -86,6 +86,11 @@ static enum hfx_rc parse_list(const char *key, const char *value, bool ids,
 			rc = BAD("%s: empty item in list", key);
 			break;
 		}
+		if (*item == ';') {
+			rc = BAD("%s: item '%s' starts with ';', which would read as a comment",
+				 key, item);
+			break;
+		}
 		if (ids && !hfx_id_is_valid(item)) {
 			rc = BAD("%s: '%s' is not a valid hotfix ID", key, item);
 			break;
@@ -382,6 +387,11 @@ static enum hfx_rc on_key(void *user, const char *section, const char *key,
 		return BAD("key '%s' outside any section", key);
 	if (strncmp(key, "x-", 2) == 0)
 		return HFX_OK;	/* local extension keys are ignored */
+	/* libinih takes ';' for a comment only after whitespace, so
+	 * "title =;x" reads as ";x" -- but the canonical "title = ;x" that
+	 * pack signs would read as empty.  Refuse what cannot round-trip. */
+	if (value[0] == ';')
+		return BAD("the value of '%s' starts with ';', which would read as a comment", key);
 	if (ps->in_hotfix)
 		return hotfix_key(ps, key, value, err);
 	return file_key(ps, key, value, err);
@@ -446,6 +456,29 @@ static enum hfx_rc check_whole(struct parse_state *ps, const char *name,
 			return hfx_err_set(err, HFX_ERR_MANIFEST,
 					   "%s: %s requires itself", name,
 					   m->id);
+
+	/* What pack signs is the canonical text: it must obey the same line
+	 * limit as what was read ("a=b" is written "a = b"). */
+	{
+		char *canon = hfx_manifest_format(m);
+		const char *line;
+
+		if (!canon)
+			return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+		for (line = canon; *line;) {
+			size_t len = strcspn(line, "\n");
+
+			if (len > HFX_MANIFEST_LINE_MAX) {
+				hfx_err_set(err, HFX_ERR_MANIFEST,
+					    "%s: the line '%.40s...' is %zu bytes once written as 'key = value' (limit %d)",
+					    name, line, len, HFX_MANIFEST_LINE_MAX);
+				free(canon);
+				return HFX_ERR_MANIFEST;
+			}
+			line += len + (line[len] == '\n');
+		}
+		free(canon);
+	}
 
 	m->by_target = malloc(m->nfiles * sizeof(*m->by_target));
 	if (!m->by_target)

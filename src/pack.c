@@ -109,9 +109,12 @@ enum hfx_rc hfx_pack(const struct hfx_pack_options *opt,
 		rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	/* What we sign must parse as a packaged manifest. */
+	/* What we sign must parse as a packaged manifest; if it does not,
+	 * that is our failure, not a rejected package. */
 	rc = hfx_manifest_parse(canon, strlen(canon), "generated manifest",
 				HFX_MANIFEST_PACKAGED, &check, err);
+	if (rc == HFX_ERR_MANIFEST)
+		rc = err->code = HFX_ERR_FAILED;
 	if (rc == HFX_OK)
 		rc = hfx_signature_sign(opt->key, opt->cert, opt->chain, canon,
 					strlen(canon), &sig, &sig_len, err);

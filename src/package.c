@@ -50,6 +50,9 @@ struct hfx_pkg {
 	uint64_t file_size;
 	struct archive *outer, *inner;
 	char outer_err[512];	/* why the outer reader failed, if it did */
+	const unsigned char *last;	/* the block last given to the tar reader */
+	size_t last_len;
+	uint64_t delivered;	/* decompressed bytes given to the tar reader */
 	char *manifest;
 	size_t manifest_len;
 	unsigned char *sig;
@@ -126,8 +129,12 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 			archive_set_error(a, EIO, "%s", pkg->outer_err);
 			return -1;
 		}
-		if (size)
+		if (size) {
+			pkg->last = *buf;
+			pkg->last_len = size;
+			pkg->delivered += size;
 			return (la_ssize_t)size;
+		}
 	}
 }
 
@@ -214,7 +221,7 @@ static enum hfx_rc next_member(struct hfx_pkg *pkg, struct archive_entry **entry
 	if (fmt != ARCHIVE_FORMAT_TAR_USTAR &&
 	    fmt != ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE &&
 	    fmt != ARCHIVE_FORMAT_TAR_PAX_RESTRICTED)
-		return reject(pkg, err, "member in %s format; only ustar and pax are accepted",
+		return reject(pkg, err, "only ustar and pax archives are accepted, not '%s'",
 			      archive_format_name(pkg->inner)
 				      ? archive_format_name(pkg->inner)
 				      : "an unknown");
@@ -367,8 +374,22 @@ enum hfx_rc hfx_pkg_read_head(struct hfx_pkg *pkg, const char **manifest,
  * must end cleanly and must have used the whole file. */
 static enum hfx_rc check_trailer(struct hfx_pkg *pkg, struct hfx_err *err)
 {
-	uint64_t trailing = 0;
+	uint64_t trailing = 0, used;
 	int64_t consumed;
+
+	/* The tar reader stops at its end marker; whatever follows it in
+	 * the block it was handed (inside the compression) has to be zero
+	 * padding as well.  The reader never looks further ahead than the
+	 * block it was last given, so that block holds all of it; if it ever
+	 * did not, fail closed. */
+	used = (uint64_t)archive_filter_bytes(pkg->inner, 0);
+	if (used > pkg->delivered || pkg->delivered - used > pkg->last_len)
+		return reject(pkg, err, "cannot check what follows the end of the archive");
+	for (size_t i = pkg->last_len - (size_t)(pkg->delivered - used);
+	     i < pkg->last_len; i++)
+		if (pkg->last[i])
+			return reject(pkg, err, "garbage after the end of the archive");
+	trailing = pkg->delivered - used;
 
 	for (;;) {
 		const void *buf;

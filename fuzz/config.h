@@ -1,0 +1,26 @@
+/*
+ * fuzz/config.h -- what the autotools config.h gives the engine sources,
+ * for fuzz/run.sh, which compiles the src/ files directly with clang so
+ * that the fuzzers build from an unconfigured tree (and under `make
+ * distcheck`, where the configured config.h lives in another directory).
+ *
+ * Only what the fuzzed sources rely on: the GNU/POSIX extensions
+ * AC_USE_SYSTEM_EXTENSIONS would enable (memfd_create, strndup, timegm,
+ * openat2 headers) and the two directories Makefile.am passes with -D.
+ * Fault injection stays off: the fuzzers must exercise release behaviour.
+ */
+#ifndef HFX_FUZZ_CONFIG_H
+#define HFX_FUZZ_CONFIG_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#ifndef HFX_SYSCONFDIR
+#define HFX_SYSCONFDIR "/etc"
+#endif
+#ifndef HFX_LOCALSTATEDIR
+#define HFX_LOCALSTATEDIR "/var"
+#endif
+
+#endif
