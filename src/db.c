@@ -164,6 +164,33 @@ enum hfx_rc hfx_db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *doing,
 	return HFX_OK;
 }
 
+enum hfx_rc hfx_db_query_text(sqlite3 *db, const char *sql, const char *a,
+			      const char *b, char **out, const char *doing,
+			      struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+	int s;
+
+	*out = NULL;
+	rc = hfx_db_prepare(db, sql, &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL &&
+		    !(*out = hfx_db_column_strdup(st, 0)))
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	} else if (s != SQLITE_DONE) {
+		rc = hfx_db_fail(db, err, doing);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 char *hfx_db_column_strdup(sqlite3_stmt *st, int col)
 {
 	const unsigned char *s = sqlite3_column_text(st, col);

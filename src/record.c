@@ -458,110 +458,32 @@ enum hfx_rc hfx_record_last_writer(sqlite3 *db, const char *path,
 enum hfx_rc hfx_record_version_of(sqlite3 *db, const char *sha256_hex,
 				  char **version, struct hfx_err *err)
 {
-	sqlite3_stmt *st;
-	enum hfx_rc rc;
-	int s;
-
-	*version = NULL;
-	rc = hfx_db_prepare(db,
-			    "SELECT new_version FROM file WHERE new_sha256 = ?1"
-			    " LIMIT 1",
-			    &st, err);
-	if (rc != HFX_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, sha256_hex, -1, SQLITE_STATIC);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		*version = hfx_db_column_strdup(st, 0);
-	else if (s != SQLITE_DONE)
-		rc = hfx_db_fail(db, err, "looking up a file version");
-	sqlite3_finalize(st);
-	return rc;
+	return hfx_db_query_text(db,
+				 "SELECT new_version FROM file WHERE new_sha256 = ?1"
+				 " LIMIT 1",
+				 sha256_hex, NULL, version,
+				 "looking up a file version", err);
 }
 
 enum hfx_rc hfx_record_superseding(sqlite3 *db, const char *id, char **out,
 				   struct hfx_err *err)
 {
-	sqlite3_stmt *st;
-	enum hfx_rc rc;
-	int s;
-
-	*out = NULL;
-	rc = hfx_db_prepare(db,
-			    "SELECT h.id FROM relation r JOIN hotfix h"
-			    " ON h.id = r.hotfix_id"
-			    " WHERE r.other_id = ?1 AND r.kind = 'supersedes'"
-			    " ORDER BY h.seq DESC LIMIT 1",
-			    &st, err);
-	if (rc != HFX_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		*out = hfx_db_column_strdup(st, 0);
-	else if (s != SQLITE_DONE)
-		rc = hfx_db_fail(db, err, "looking up supersedence");
-	sqlite3_finalize(st);
-	return rc;
+	return hfx_db_query_text(db,
+				 "SELECT h.id FROM relation r JOIN hotfix h"
+				 " ON h.id = r.hotfix_id"
+				 " WHERE r.other_id = ?1 AND r.kind = 'supersedes'"
+				 " ORDER BY h.seq DESC LIMIT 1",
+				 id, NULL, out, "looking up supersedence", err);
 }
 
 enum hfx_rc hfx_record_dependents(sqlite3 *db, const char *id, char **out,
 				  struct hfx_err *err)
 {
-	sqlite3_stmt *st;
-	enum hfx_rc rc;
-
-	*out = NULL;
-	rc = hfx_db_prepare(db,
-			    "SELECT group_concat(hotfix_id, ', ') FROM relation"
-			    " WHERE other_id = ?1 AND kind = 'requires'",
-			    &st, err);
-	if (rc != HFX_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*out = hfx_db_column_strdup(st, 0);
-	else
-		rc = hfx_db_fail(db, err, "looking up dependent hotfixes");
-	sqlite3_finalize(st);
-	return rc;
-}
-
-enum hfx_rc hfx_record_successors(sqlite3 *db, const char *id, char ***ids,
-				  size_t *n, struct hfx_err *err)
-{
-	sqlite3_stmt *st;
-	enum hfx_rc rc;
-	int s;
-
-	*ids = NULL;
-	*n = 0;
-	rc = hfx_db_prepare(db,
-			    "SELECT DISTINCT hotfix_id FROM file"
-			    " WHERE prev_hotfix = ?1 AND hotfix_id != ?1"
-			    " ORDER BY hotfix_id",
-			    &st, err);
-	if (rc != HFX_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		char **grown = realloc(*ids, (*n + 1) * sizeof(**ids));
-
-		if (!grown) {
-			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
-			break;
-		}
-		*ids = grown;
-		if (!(grown[*n] = hfx_db_column_strdup(st, 0))) {
-			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
-			break;
-		}
-		(*n)++;
-	}
-	if (rc == HFX_OK && s != SQLITE_DONE)
-		rc = hfx_db_fail(db, err, "looking up later hotfixes");
-	sqlite3_finalize(st);
-	return rc;
+	return hfx_db_query_text(db,
+				 "SELECT group_concat(hotfix_id, ', ') FROM relation"
+				 " WHERE other_id = ?1 AND kind = 'requires'",
+				 id, NULL, out, "looking up dependent hotfixes",
+				 err);
 }
 
 enum hfx_rc hfx_record_mark_committed(sqlite3 *db, const char *id,
@@ -576,15 +498,6 @@ enum hfx_rc hfx_record_mark_committed(sqlite3 *db, const char *id,
 				"UPDATE file SET backup = NULL WHERE hotfix_id = ?1",
 				id, NULL, "forgetting backups", err);
 	return rc;
-}
-
-enum hfx_rc hfx_record_set_restart_required(sqlite3 *db, const char *id,
-					    bool required, struct hfx_err *err)
-{
-	return exec_bound(db,
-			  required ? "UPDATE hotfix SET restart_required = 1 WHERE id = ?1"
-				   : "UPDATE hotfix SET restart_required = 0 WHERE id = ?1",
-			  id, NULL, "recording restart state", err);
 }
 
 enum hfx_rc hfx_record_event(sqlite3 *db, const char *command,

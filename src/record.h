@@ -84,17 +84,11 @@ enum hfx_rc hfx_record_superseding(sqlite3 *db, const char *id, char **out,
 enum hfx_rc hfx_record_dependents(sqlite3 *db, const char *id, char **out,
 				  struct hfx_err *err);
 
-/* Installed hotfixes whose files replaced bytes written by `id`. */
-enum hfx_rc hfx_record_successors(sqlite3 *db, const char *id, char ***ids,
-				  size_t *n, struct hfx_err *err);
 
 /* Forget the backups of `id` (after `hfx commit` removed them). */
 enum hfx_rc hfx_record_mark_committed(sqlite3 *db, const char *id,
 				      struct hfx_err *err);
 
-/* Set or clear "processes still run the old code of this hotfix". */
-enum hfx_rc hfx_record_set_restart_required(sqlite3 *db, const char *id,
-					    bool required, struct hfx_err *err);
 
 /* Append to the event history (its own small transaction). */
 enum hfx_rc hfx_record_event(sqlite3 *db, const char *command,

@@ -83,26 +83,11 @@ static enum hfx_rc successor_on_path(sqlite3 *db, const char *id,
 				     const char *path, char **owner,
 				     struct hfx_err *err)
 {
-	sqlite3_stmt *st;
-	enum hfx_rc rc;
-	int s;
-
-	*owner = NULL;
-	rc = hfx_db_prepare(db,
-			    "SELECT hotfix_id FROM file WHERE path = ?1"
-			    " AND prev_hotfix = ?2 AND hotfix_id != ?2 LIMIT 1",
-			    &st, err);
-	if (rc != HFX_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		*owner = hfx_db_column_strdup(st, 0);
-	else if (s != SQLITE_DONE)
-		rc = hfx_db_fail(db, err, "looking up a later hotfix");
-	sqlite3_finalize(st);
-	return rc;
+	return hfx_db_query_text(db,
+				 "SELECT hotfix_id FROM file WHERE path = ?2"
+				 " AND prev_hotfix = ?1 AND hotfix_id != ?1 LIMIT 1",
+				 id, path, owner, "looking up a later hotfix",
+				 err);
 }
 
 /* Unchanged since install?  Fast by stat, else by hash. */

@@ -185,11 +185,6 @@ void hfx_trust_free(struct hfx_trust *trust)
 	free(trust);
 }
 
-size_t hfx_trust_count(const struct hfx_trust *trust)
-{
-	return trust ? trust->ncerts : 0;
-}
-
 static char *subject_of(X509 *cert)
 {
 	BIO *bio = BIO_new(BIO_s_mem());

@@ -36,7 +36,6 @@ struct hfx_trust;
 enum hfx_rc hfx_trust_load(int trustdir, const char *label,
 			   struct hfx_trust **out, struct hfx_err *err);
 void hfx_trust_free(struct hfx_trust *trust);
-size_t hfx_trust_count(const struct hfx_trust *trust);
 
 /* Verify `sig` over `data`.  On success *signer (malloc'd) is the signer's
  * subject in RFC 2253 form.  Failures are HFX_ERR_SIGNATURE and name the

@@ -13,6 +13,7 @@
 #ifndef HFX_CLI_H
 #define HFX_CLI_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -126,6 +127,12 @@ void cli_result_text(struct cli *cli, const struct hfx_result *res,
  * options when given after the command.  Returns -1 to continue, or an
  * exit code. */
 int cli_getopt_common(struct cli *cli, int c, const char *optarg_);
+
+/* Parse a command's options (the shared set plus its own entries in
+ * `opts`, all handled by cli_getopt_common).  Returns -1 to go on, or the
+ * exit code to return (help printed, usage error). */
+int cli_parse_options(struct cli *cli, int argc, char **argv,
+		      const struct option *opts);
 
 /* Exit code for a successful install/rollback result. */
 int cli_result_exit(const struct hfx_result *res);

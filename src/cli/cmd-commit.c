@@ -16,13 +16,11 @@ int cmd_commit(struct cli *cli, int argc, char **argv)
 	struct hfx_commit_result res;
 	struct hfx_ctx ctx;
 	struct hfx_err err;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		rc = cli_getopt_common(cli, c, optarg);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_parse_options(cli, argc, argv, opts);
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage(cli, "give exactly one hotfix ID");
 	cli_shield_signals();

@@ -20,20 +20,15 @@ int cmd_fileversion(struct cli *cli, int argc, char **argv)
 		CLI_GLOBAL_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
-	json_t *files = json_array();
-	int c, rc, exit_code = 0;
+	json_t *files;
+	int rc, exit_code = 0;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		rc = cli_getopt_common(cli, c, optarg);
-		if (rc >= 0) {
-			json_decref(files);
-			return rc;
-		}
-	}
-	if (optind >= argc) {
-		json_decref(files);
+	rc = cli_parse_options(cli, argc, argv, opts);
+	if (rc >= 0)
+		return rc;
+	if (optind >= argc)
 		return cli_usage(cli, "give at least one file");
-	}
+	files = json_array();
 	for (int i = optind; i < argc; i++) {
 		enum hfx_pe_result pr = HFX_PE_NOT_PE;
 		struct hfx_version v = { .nparts = 0 };

@@ -20,13 +20,11 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 	struct hfx_err err;
 	json_t *arr = NULL;
 	size_t n = 0;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		rc = cli_getopt_common(cli, c, optarg);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_parse_options(cli, argc, argv, opts);
+	if (rc >= 0)
+		return rc;
 	if (argc - optind > 1)
 		return cli_usage(cli, "give at most one hotfix ID");
 	rc = cli_open(cli, &ctx, HFX_ACCESS_READ);

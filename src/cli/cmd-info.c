@@ -20,13 +20,11 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 	char *signer = NULL;
 	struct hfx_ctx ctx;
 	struct hfx_err err;
-	int c, rc;
+	int rc;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		rc = cli_getopt_common(cli, c, optarg);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_parse_options(cli, argc, argv, opts);
+	if (rc >= 0)
+		return rc;
 	if (argc - optind != 1)
 		return cli_usage(cli, "give exactly one package file");
 	rc = cli_open(cli, &ctx, HFX_ACCESS_READ);

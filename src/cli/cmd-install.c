@@ -27,14 +27,12 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	json_t *doc = NULL, *results = NULL;
 	size_t n, *order = NULL;
 	char **ids = NULL;
-	int c, rc, exit_code = 0;
+	int rc, exit_code = 0;
 	bool restart = false;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		rc = cli_getopt_common(cli, c, optarg);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_parse_options(cli, argc, argv, opts);
+	if (rc >= 0)
+		return rc;
 	n = (size_t)(argc - optind);
 	if (n == 0)
 		return cli_usage(cli, "no package given");

@@ -17,26 +17,19 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 	struct hfx_hotfix_rec **list = NULL;
 	struct hfx_ctx ctx;
 	struct hfx_err err;
-	json_t *arr = json_array();
+	json_t *arr;
 	size_t n = 0;
-	int c, rc, exit_code = 0;
+	int rc, exit_code = 0;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		rc = cli_getopt_common(cli, c, optarg);
-		if (rc >= 0) {
-			json_decref(arr);
-			return rc;
-		}
-	}
-	if (optind < argc) {
-		json_decref(arr);
-		return cli_usage(cli, "takes no arguments");
-	}
-	rc = cli_open(cli, &ctx, HFX_ACCESS_READ);
-	if (rc) {
-		json_decref(arr);
+	rc = cli_parse_options(cli, argc, argv, opts);
+	if (rc >= 0)
 		return rc;
-	}
+	if (optind < argc)
+		return cli_usage(cli, "takes no arguments");
+	rc = cli_open(cli, &ctx, HFX_ACCESS_READ);
+	if (rc)
+		return rc;
+	arr = json_array();
 	hfx_err_clear(&err);
 	if (ctx.db && hfx_record_list(ctx.db, &list, &n, &err) != HFX_OK) {
 		exit_code = cli_fail(cli, &err);

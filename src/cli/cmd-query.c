@@ -75,13 +75,11 @@ int cmd_query(struct cli *cli, int argc, char **argv)
 	};
 	struct hfx_ctx ctx;
 	json_t *list = NULL;
-	int c, rc, exit_code = 0;
+	int rc, exit_code = 0;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		rc = cli_getopt_common(cli, c, optarg);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_parse_options(cli, argc, argv, opts);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return cli_usage(cli, "give a hotfix ID or a package file");
 	rc = cli_open(cli, &ctx, HFX_ACCESS_READ);

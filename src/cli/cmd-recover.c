@@ -18,14 +18,12 @@ int cmd_recover(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct hfx_ctx ctx;
-	int c, rc, pending = 0;
+	int rc, pending = 0;
 	struct hfx_err err;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		rc = cli_getopt_common(cli, c, optarg);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_parse_options(cli, argc, argv, opts);
+	if (rc >= 0)
+		return rc;
 	if (optind < argc)
 		return cli_usage(cli, "takes no arguments");
 	cli_shield_signals();

@@ -20,13 +20,11 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 	struct hfx_verify_result res;
 	struct hfx_ctx ctx;
 	struct hfx_err err;
-	int c, rc, exit_code;
+	int rc, exit_code;
 
-	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
-		rc = cli_getopt_common(cli, c, optarg);
-		if (rc >= 0)
-			return rc;
-	}
+	rc = cli_parse_options(cli, argc, argv, opts);
+	if (rc >= 0)
+		return rc;
 	rc = cli_open(cli, &ctx, HFX_ACCESS_READ);
 	if (rc)
 		return rc;

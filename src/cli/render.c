@@ -241,6 +241,19 @@ int cli_getopt_common(struct cli *cli, int c, const char *arg)
 	}
 }
 
+int cli_parse_options(struct cli *cli, int argc, char **argv,
+		      const struct option *opts)
+{
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
+		rc = cli_getopt_common(cli, c, optarg);
+		if (rc >= 0)
+			return rc;
+	}
+	return -1;
+}
+
 int cli_open(struct cli *cli, struct hfx_ctx *ctx, enum hfx_access access)
 {
 	struct hfx_events ev = cli_events(cli);
