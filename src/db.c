@@ -234,6 +234,10 @@ static enum hfx_rc check_header(const char *path, const char *label,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return HFX_OK;
+		if (errno == ELOOP)
+			return hfx_err_set(err, HFX_ERR_DB,
+					   "database %s is a symbolic link; refusing to follow it",
+					   label);
 		return hfx_err_sys(err, HFX_ERR_DB, "database %s", label);
 	}
 	*exists = true;
@@ -245,14 +249,14 @@ static enum hfx_rc check_header(const char *path, const char *label,
 	}
 	n = pread(fd, head, sizeof(head), 0);
 	close(fd);
-	if (n < (ssize_t)sizeof(head))
-		return hfx_err_set(err, HFX_ERR_DB,
-				   "database %s is truncated (%lld bytes, not even an SQLite header); refusing to touch it",
-				   label, (long long)st.st_size);
-	if (memcmp(head, magic, sizeof(magic)) != 0)
+	if (n < (ssize_t)sizeof(magic) || memcmp(head, magic, sizeof(magic)) != 0)
 		return hfx_err_set(err, HFX_ERR_DB,
 				   "database %s is not an SQLite database; refusing to touch it",
 				   label);
+	if (n < (ssize_t)sizeof(head))
+		return hfx_err_set(err, HFX_ERR_DB,
+				   "database %s is truncated (%lld bytes, not even a whole SQLite header); refusing to touch it",
+				   label, (long long)st.st_size);
 	/* The page size is in bytes 16-17; the file must hold whole pages. */
 	{
 		unsigned ps = ((unsigned char)head[16] << 8) |

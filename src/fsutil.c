@@ -265,6 +265,9 @@ enum hfx_rc hfx_read_file_at(int dirfd, const char *name, size_t max_len,
 	int fd;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == ELOOP)
+		return hfx_err_set(err, HFX_ERR_IO,
+				   "%s is a symbolic link; refusing to follow it", what);
 	if (fd < 0)
 		return hfx_err_sys(err, errno == ENOENT ? HFX_ERR_NOT_FOUND
 							: HFX_ERR_IO,

@@ -151,11 +151,12 @@ static enum hfx_rc discard_open(void *ud, const struct hfx_manifest_file *f,
 	return HFX_OK;
 }
 
+static const struct hfx_pkg_sink discard_sink = { .open = discard_open };
+
 enum hfx_rc hfx_package_check(struct hfx_ctx *ctx, const char *path,
 			      bool payload, struct hfx_manifest **m,
 			      char **signer, char **text, struct hfx_err *err)
 {
-	static const struct hfx_pkg_sink discard = { .open = discard_open };
 	struct hfx_pkg *pkg = NULL;
 	enum hfx_rc rc;
 	int fd;
@@ -169,7 +170,7 @@ enum hfx_rc hfx_package_check(struct hfx_ctx *ctx, const char *path,
 	if (rc == HFX_OK)
 		rc = read_verified_head(ctx, pkg, path, m, signer, text, err);
 	if (rc == HFX_OK && payload)
-		rc = hfx_pkg_read_payload(pkg, *m, &discard, err);
+		rc = hfx_pkg_read_payload(pkg, *m, &discard_sink, err);
 	hfx_pkg_close(pkg);
 	close(fd);
 	if (rc != HFX_OK) {
@@ -951,8 +952,10 @@ static enum hfx_rc run_install(struct install *in, const char *path,
 		      "%s: %s (signed by %s)", in->m->id, in->m->title,
 		      in->signer);
 	rc = already_present(in, &present, err);
-	if (rc != HFX_OK || present)
+	if (rc != HFX_OK)
 		goto out;
+	if (present)
+		goto verify_only;
 	rc = check_requires(in, err);
 	if (rc != HFX_OK)
 		goto out;
@@ -973,7 +976,7 @@ static enum hfx_rc run_install(struct install *in, const char *path,
 	services_wanted = in->m->restart == HFX_RESTART_SERVICES;
 	if (nchange == 0) {
 		res->note = strdup("every file is already at or above the hotfix's version; nothing to do");
-		goto out;
+		goto verify_only;
 	}
 	if (services_wanted) {
 		rc = hfx_services_prepare(ctx, in->m->services, in->m->nservices,
@@ -988,7 +991,7 @@ static enum hfx_rc run_install(struct install *in, const char *path,
 			}
 	}
 	if (ctx->opt.dry_run)
-		goto out;
+		goto verify_only;
 
 	/* Journal, then stage while the payload streams. */
 	rc = check_space(in, err);
@@ -1019,6 +1022,12 @@ static enum hfx_rc run_install(struct install *in, const char *path,
 	if (rc != HFX_OK)
 		goto out;
 	res->changed = true;
+	goto out;
+verify_only:
+	/* Nothing to install, or a dry run: the package must still be whole
+	 * -- a damaged package is reported, not shrugged off as "already
+	 * installed".  Its payload is read and checked, and dropped. */
+	rc = hfx_pkg_read_payload(pkg, in->m, &discard_sink, err);
 out:
 	hfx_pkg_close(pkg);
 	close(fd);

@@ -52,6 +52,8 @@ struct hfx_pkg {
 	char outer_err[512];	/* why the outer reader failed, if it did */
 	const unsigned char *last;	/* the block last given to the tar reader */
 	size_t last_len;
+	unsigned char prev_tail[1024];	/* the end of the block before it */
+	size_t prev_tail_len;
 	uint64_t delivered;	/* decompressed bytes given to the tar reader */
 	char *manifest;
 	size_t manifest_len;
@@ -69,7 +71,9 @@ static const char *show_name(const char *name, char *buf, size_t len)
 		return "(unreadable name)";
 	for (const unsigned char *p = (const unsigned char *)name;
 	     *p && o + 8 < len; p++) {
-		if (*p < 0x20 || *p == 0x7f || *p == '\\')
+		/* control bytes, DEL, C1 and any non-ASCII byte: a name may
+		 * be invalid UTF-8 or carry terminal escapes */
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
 			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", *p);
 		else
 			buf[o++] = (char)*p;
@@ -104,7 +108,7 @@ static enum hfx_rc reject(struct hfx_pkg *pkg, struct hfx_err *err,
 static const char *archive_reason(struct hfx_pkg *pkg)
 {
 	if (pkg->outer_err[0])
-		return pkg->outer_err;
+		return pkg->outer_err;	/* set with its explanation, see inner_read */
 	if (archive_error_string(pkg->inner))
 		return archive_error_string(pkg->inner);
 	return "unknown archive error";
@@ -122,14 +126,26 @@ static la_ssize_t inner_read(struct archive *a, void *ud, const void **buf)
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r != ARCHIVE_OK) {
+			/* The tar reader only sees a short read; the cause
+			 * is in the compressed stream, not in a member. */
 			snprintf(pkg->outer_err, sizeof(pkg->outer_err),
-				 "%s", archive_error_string(pkg->outer)
-					   ? archive_error_string(pkg->outer)
-					   : "decompression failed");
+				 "the compressed data is truncated, damaged or followed by garbage (%s)",
+				 archive_error_string(pkg->outer)
+					 ? archive_error_string(pkg->outer)
+					 : "decompression failed");
 			archive_set_error(a, EIO, "%s", pkg->outer_err);
 			return -1;
 		}
 		if (size) {
+			if (pkg->last_len) {
+				size_t keep = pkg->last_len < sizeof(pkg->prev_tail)
+						      ? pkg->last_len
+						      : sizeof(pkg->prev_tail);
+
+				memcpy(pkg->prev_tail, pkg->last + pkg->last_len - keep,
+				       keep);
+				pkg->prev_tail_len = keep;
+			}
 			pkg->last = *buf;
 			pkg->last_len = size;
 			pkg->delivered += size;
@@ -171,7 +187,7 @@ enum hfx_rc hfx_pkg_open(int fd, const char *label, struct hfx_pkg **out,
 	archive_read_support_format_raw(pkg->outer);
 	if (archive_read_open_fd(pkg->outer, fd, HFX_READ_BLOCK) != ARCHIVE_OK ||
 	    archive_read_next_header(pkg->outer, &entry) != ARCHIVE_OK) {
-		enum hfx_rc rc = reject(pkg, err, "cannot read it: %s",
+		enum hfx_rc rc = reject(pkg, err, "cannot read it (truncated, or not a gzip, xz or zstd stream): %s",
 					archive_error_string(pkg->outer)
 						? archive_error_string(pkg->outer)
 						: "empty file");
@@ -282,8 +298,11 @@ static enum hfx_rc member_data(struct hfx_pkg *pkg, const char *name,
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
-			rc = reject(pkg, err, "member '%s' is damaged or truncated: %s",
-				    name, archive_reason(pkg));
+			rc = pkg->outer_err[0]
+				     ? reject(pkg, err, "while reading member '%s': %s",
+					      name, pkg->outer_err)
+				     : reject(pkg, err, "member '%s' is damaged or truncated: %s",
+					      name, archive_reason(pkg));
 			break;
 		}
 		if ((uint64_t)off != done || len > size - done) {
@@ -390,6 +409,21 @@ static enum hfx_rc check_trailer(struct hfx_pkg *pkg, struct hfx_err *err)
 		if (pkg->last[i])
 			return reject(pkg, err, "garbage after the end of the archive");
 	trailing = pkg->delivered - used;
+	/* libarchive also ends quietly where a tar simply stops after its
+	 * last member; a complete one ends with two zero blocks. */
+	{
+		size_t in_last = pkg->last_len - (size_t)(pkg->delivered - used);
+		size_t from_prev = in_last < 1024 ? 1024 - in_last : 0;
+		bool zero = used >= 1024 && from_prev <= pkg->prev_tail_len;
+
+		for (size_t i = 0; zero && i < from_prev; i++)
+			zero = !pkg->prev_tail[pkg->prev_tail_len - from_prev + i];
+		for (size_t i = in_last - (in_last < 1024 ? in_last : 1024);
+		     zero && i < in_last; i++)
+			zero = !pkg->last[i];
+		if (!zero)
+			return reject(pkg, err, "the archive is truncated (no end-of-archive marker)");
+	}
 
 	for (;;) {
 		const void *buf;

@@ -54,7 +54,7 @@ static void ssl_reason(char *buf, size_t len)
 	/* "Verify error:certificate has expired" -> the part after ':' */
 	if (strncmp(best, "Verify error:", 13) == 0)
 		memmove(best, best + 13, strlen(best + 13) + 1);
-	snprintf(buf, len, "%s", best);
+	snprintf(buf, len, "%s", best + strspn(best, " "));
 }
 
 static int cmp_names(const void *a, const void *b)

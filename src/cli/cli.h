@@ -84,6 +84,11 @@ int cmd_help(struct cli *cli, int argc, char **argv);
 
 /* ---- render.c ---------------------------------------------------------- */
 
+/* A JSON string for any C string: invalid UTF-8 bytes (a file name, a
+ * member name) are written as \xNN instead of making jansson drop the
+ * value.  NULL gives JSON null. */
+json_t *cli_jstr(const char *s);
+
 /* The event sink handed to the engine. */
 struct hfx_events cli_events(struct cli *cli);
 

@@ -43,7 +43,7 @@ int cmd_commit(struct cli *cli, int argc, char **argv)
 		json_t *doc = json_object();
 
 		json_object_set_new(doc, "ok", json_true());
-		json_object_set_new(doc, "id", json_string(argv[optind]));
+		json_object_set_new(doc, "id", cli_jstr(argv[optind]));
 		json_object_set_new(doc, "already_committed", json_boolean(res.already));
 		json_object_set_new(doc, "files", json_integer((json_int_t)res.files));
 		json_object_set_new(doc, "bytes", json_integer((json_int_t)res.bytes));

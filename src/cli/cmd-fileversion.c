@@ -39,7 +39,7 @@ int cmd_fileversion(struct cli *cli, int argc, char **argv)
 		int fd;
 
 		hfx_err_clear(&err);
-		json_object_set_new(o, "path", json_string(argv[i]));
+		json_object_set_new(o, "path", cli_jstr(argv[i]));
 		fd = open(argv[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0 ||
 		    hfx_pe_version_read(fd, argv[i], &pr, &v, why, sizeof(why),
@@ -47,7 +47,7 @@ int cmd_fileversion(struct cli *cli, int argc, char **argv)
 			if (fd < 0)
 				hfx_err_sys(&err, HFX_ERR_IO, "%s", argv[i]);
 			fprintf(stderr, "hfx: %s\n", err.msg);
-			json_object_set_new(o, "error", json_string(err.msg));
+			json_object_set_new(o, "error", cli_jstr(err.msg));
 			json_array_append_new(files, o);
 			exit_code = 1;
 			if (fd >= 0)
@@ -61,8 +61,8 @@ int cmd_fileversion(struct cli *cli, int argc, char **argv)
 		if (cli->verbose && why[0] && pr != HFX_PE_VERSION)
 			cli_out(cli, "  (%s)\n", why);
 		json_object_set_new(o, "version", pr == HFX_PE_VERSION
-						       ? json_string(vbuf) : json_null());
-		json_object_set_new(o, "kind", json_string(kind));
+						       ? cli_jstr(vbuf) : json_null());
+		json_object_set_new(o, "kind", cli_jstr(kind));
 		json_array_append_new(files, o);
 	}
 	if (cli->json) {

@@ -49,12 +49,12 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 		cli_out(cli, "%s  %-9s %-12s %-18s exit %-3d %s\n", when,
 			ev[i].command, ev[i].hotfix ? ev[i].hotfix : "-",
 			ev[i].result, ev[i].exit_code, ev[i].message);
-		json_object_set_new(o, "time", json_string(when));
-		json_object_set_new(o, "command", json_string(ev[i].command));
-		json_object_set_new(o, "hotfix", ev[i].hotfix ? json_string(ev[i].hotfix) : json_null());
-		json_object_set_new(o, "result", json_string(ev[i].result));
+		json_object_set_new(o, "time", cli_jstr(when));
+		json_object_set_new(o, "command", cli_jstr(ev[i].command));
+		json_object_set_new(o, "hotfix", ev[i].hotfix ? cli_jstr(ev[i].hotfix) : json_null());
+		json_object_set_new(o, "result", cli_jstr(ev[i].result));
 		json_object_set_new(o, "exit_code", json_integer(ev[i].exit_code));
-		json_object_set_new(o, "message", json_string(ev[i].message));
+		json_object_set_new(o, "message", cli_jstr(ev[i].message));
 		json_object_set_new(o, "downtime_ms", ev[i].downtime_ms >= 0
 							     ? json_integer(ev[i].downtime_ms)
 							     : json_null());

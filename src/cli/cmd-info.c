@@ -56,25 +56,25 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 		json_t *doc = json_object(), *files = json_array(), *a;
 
 		json_object_set_new(doc, "ok", json_true());
-		json_object_set_new(doc, "id", json_string(m->id));
-		json_object_set_new(doc, "title", json_string(m->title));
-		json_object_set_new(doc, "product", json_string(m->product));
-		json_object_set_new(doc, "product_dir", json_string(m->product_dir));
+		json_object_set_new(doc, "id", cli_jstr(m->id));
+		json_object_set_new(doc, "title", cli_jstr(m->title));
+		json_object_set_new(doc, "product", cli_jstr(m->product));
+		json_object_set_new(doc, "product_dir", cli_jstr(m->product_dir));
 		json_object_set_new(doc, "restart",
-				    json_string(hfx_restart_name(m->restart)));
-		json_object_set_new(doc, "signer", json_string(signer));
+				    cli_jstr(hfx_restart_name(m->restart)));
+		json_object_set_new(doc, "signer", cli_jstr(signer));
 		json_object_set_new(doc, "verified", json_true());
 		a = json_array();
 		for (size_t i = 0; i < m->nservices; i++)
-			json_array_append_new(a, json_string(m->services[i]));
+			json_array_append_new(a, cli_jstr(m->services[i]));
 		json_object_set_new(doc, "services", a);
 		a = json_array();
 		for (size_t i = 0; i < m->nsupersedes; i++)
-			json_array_append_new(a, json_string(m->supersedes[i]));
+			json_array_append_new(a, cli_jstr(m->supersedes[i]));
 		json_object_set_new(doc, "supersedes", a);
 		a = json_array();
 		for (size_t i = 0; i < m->nrequires; i++)
-			json_array_append_new(a, json_string(m->requires[i]));
+			json_array_append_new(a, cli_jstr(m->requires[i]));
 		json_object_set_new(doc, "requires", a);
 		for (size_t i = 0; i < m->nfiles; i++) {
 			const struct hfx_manifest_file *f = &m->files[i];
@@ -82,12 +82,12 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 			char hex[HFX_SHA256_HEX];
 
 			hfx_hex(f->sha256, HFX_SHA256_LEN, hex);
-			json_object_set_new(o, "target", json_string(f->target));
-			json_object_set_new(o, "version", json_string(f->version_text));
+			json_object_set_new(o, "target", cli_jstr(f->target));
+			json_object_set_new(o, "version", cli_jstr(f->version_text));
 			json_object_set_new(o, "size", json_integer((json_int_t)f->size));
-			json_object_set_new(o, "sha256", json_string(hex));
+			json_object_set_new(o, "sha256", cli_jstr(hex));
 			json_object_set_new(o, "new", json_boolean(f->is_new));
-			json_object_set_new(o, "date", f->date ? json_string(f->date) : json_null());
+			json_object_set_new(o, "date", f->date ? cli_jstr(f->date) : json_null());
 			json_array_append_new(files, o);
 		}
 		json_object_set_new(doc, "files", files);

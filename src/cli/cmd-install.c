@@ -71,10 +71,10 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 			if (results) {
 				json_t *r = cli_result_json(&res);
 
-				json_object_set_new(r, "package", json_string(path));
-				json_object_set_new(r, "error", json_string(err.msg));
+				json_object_set_new(r, "package", cli_jstr(path));
+				json_object_set_new(r, "error", cli_jstr(err.msg));
 				json_object_set_new(r, "error_kind",
-						    json_string(hfx_rc_name(err.code)));
+						    cli_jstr(hfx_rc_name(err.code)));
 				json_array_append_new(results, r);
 			}
 			if (n > 1) {
@@ -96,7 +96,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 		if (results) {
 			json_t *r = cli_result_json(&res);
 
-			json_object_set_new(r, "package", json_string(path));
+			json_object_set_new(r, "package", cli_jstr(path));
 			json_array_append_new(results, r);
 		}
 		hfx_result_free(&res);

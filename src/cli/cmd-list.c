@@ -57,17 +57,17 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 			r->superseded_by ? r->superseded_by : "",
 			r->superseded_by ? ")" : "");
 		o = json_object();
-		json_object_set_new(o, "id", json_string(r->id));
-		json_object_set_new(o, "title", json_string(r->title));
-		json_object_set_new(o, "product", json_string(r->product));
-		json_object_set_new(o, "state", json_string(r->state));
+		json_object_set_new(o, "id", cli_jstr(r->id));
+		json_object_set_new(o, "title", cli_jstr(r->title));
+		json_object_set_new(o, "product", cli_jstr(r->product));
+		json_object_set_new(o, "state", cli_jstr(r->state));
 		json_object_set_new(o, "superseded_by",
-				    r->superseded_by ? json_string(r->superseded_by) : json_null());
-		json_object_set_new(o, "installed_at", json_string(when));
+				    r->superseded_by ? cli_jstr(r->superseded_by) : json_null());
+		json_object_set_new(o, "installed_at", cli_jstr(when));
 		json_object_set_new(o, "rollback_possible", json_boolean(!r->committed));
 		json_object_set_new(o, "restart_required",
 				    json_boolean(r->restart_required));
-		json_object_set_new(o, "signer", json_string(r->signer));
+		json_object_set_new(o, "signer", cli_jstr(r->signer));
 		json_array_append_new(arr, o);
 	}
 	if (cli->json) {

@@ -66,7 +66,7 @@ int cmd_pack(struct cli *cli, int argc, char **argv)
 		json_t *doc = json_object();
 
 		json_object_set_new(doc, "ok", json_true());
-		json_object_set_new(doc, "package", json_string(po.output));
+		json_object_set_new(doc, "package", cli_jstr(po.output));
 		cli_json_emit(cli, doc, 0);
 	}
 	return 0;

@@ -17,28 +17,28 @@ static json_t *query_json(const struct hfx_query_result *q)
 {
 	json_t *o = json_object(), *files = json_array();
 
-	json_object_set_new(o, "id", json_string(q->id));
-	json_object_set_new(o, "state", json_string(hfx_state_name(q->state)));
-	json_object_set_new(o, "title", q->title ? json_string(q->title) : json_null());
+	json_object_set_new(o, "id", cli_jstr(q->id));
+	json_object_set_new(o, "state", cli_jstr(hfx_state_name(q->state)));
+	json_object_set_new(o, "title", q->title ? cli_jstr(q->title) : json_null());
 	json_object_set_new(o, "recorded", json_boolean(q->recorded));
 	json_object_set_new(o, "superseded_by",
-			    q->superseded_by ? json_string(q->superseded_by) : json_null());
+			    q->superseded_by ? cli_jstr(q->superseded_by) : json_null());
 	json_object_set_new(o, "restart_required", json_boolean(q->restart_required));
-	json_object_set_new(o, "note", q->note ? json_string(q->note) : json_null());
+	json_object_set_new(o, "note", q->note ? cli_jstr(q->note) : json_null());
 	for (size_t i = 0; i < q->nfiles; i++) {
 		const struct hfx_query_file *f = &q->files[i];
 		json_t *jf = json_object();
 		char path[4200];
 
 		snprintf(path, sizeof(path), "/%s", f->path);
-		json_object_set_new(jf, "path", json_string(path));
+		json_object_set_new(jf, "path", cli_jstr(path));
 		json_object_set_new(jf, "installed_version",
-				    json_string(f->installed_version));
+				    cli_jstr(f->installed_version));
 		json_object_set_new(jf, "required_version",
-				    json_string(f->required_version));
+				    cli_jstr(f->required_version));
 		json_object_set_new(jf, "ok", json_boolean(f->ok));
 		if (f->problem)
-			json_object_set_new(jf, "problem", json_string(f->problem));
+			json_object_set_new(jf, "problem", cli_jstr(f->problem));
 		json_array_append_new(files, jf);
 	}
 	json_object_set_new(o, "files", files);
@@ -105,8 +105,8 @@ int cmd_query(struct cli *cli, int argc, char **argv)
 			if (list) {
 				json_t *o = json_object();
 
-				json_object_set_new(o, "argument", json_string(argv[i]));
-				json_object_set_new(o, "error", json_string(err.msg));
+				json_object_set_new(o, "argument", cli_jstr(argv[i]));
+				json_object_set_new(o, "error", cli_jstr(err.msg));
 				json_array_append_new(list, o);
 			}
 		} else {

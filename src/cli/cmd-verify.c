@@ -56,13 +56,13 @@ int cmd_verify(struct cli *cli, int argc, char **argv)
 			char path[4200];
 
 			snprintf(path, sizeof(path), "/%s", f->path);
-			json_object_set_new(o, "hotfix", json_string(f->hotfix));
-			json_object_set_new(o, "path", json_string(path));
-			json_object_set_new(o, "status", json_string(f->status));
+			json_object_set_new(o, "hotfix", cli_jstr(f->hotfix));
+			json_object_set_new(o, "path", cli_jstr(path));
+			json_object_set_new(o, "status", cli_jstr(f->status));
 			json_object_set_new(o, "recorded_version",
-					    json_string(f->expected_version));
+					    cli_jstr(f->expected_version));
 			json_object_set_new(o, "found_version",
-					    json_string(f->found_version));
+					    cli_jstr(f->found_version));
 			json_array_append_new(files, o);
 		}
 		json_object_set_new(doc, "ok", json_boolean(res.nbad == 0));

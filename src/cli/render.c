@@ -25,6 +25,32 @@
 #define BAR_DELAY_MS 1000	/* show a bar only for operations this long */
 #define BAR_WIDTH 30
 
+json_t *cli_jstr(const char *s)
+{
+	json_t *j;
+	char *esc, *o;
+
+	if (!s)
+		return json_null();
+	j = json_string(s);
+	if (j)
+		return j;
+	esc = malloc(strlen(s) * 4 + 1);
+	if (!esc)
+		return json_null();
+	o = esc;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x80)
+			o += sprintf(o, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	j = json_string(esc);
+	free(esc);
+	return j ? j : json_null();
+}
+
 void cli_out(struct cli *cli, const char *fmt, ...)
 {
 	va_list ap;
@@ -88,7 +114,7 @@ static void on_event(const struct hfx_event *ev, void *ud)
 		progress(cli, ev);
 		return;
 	case HFX_EV_WARNING:
-		json_array_append_new(cli->warnings, json_string(ev->text));
+		json_array_append_new(cli->warnings, cli_jstr(ev->text));
 		if (!cli->quiet) {
 			cli_progress_clear(cli);
 			fprintf(stderr, "hfx: warning: %s\n", ev->text);
@@ -107,7 +133,7 @@ static void on_event(const struct hfx_event *ev, void *ud)
 	if (ev->verbose && !cli->verbose)
 		return;
 	if (ev->type == HFX_EV_NOTICE && cli->json)
-		json_array_append_new(cli->warnings, json_string(ev->text));
+		json_array_append_new(cli->warnings, cli_jstr(ev->text));
 	cli_out(cli, "%s\n", ev->text);
 }
 
@@ -123,7 +149,7 @@ void cli_json_emit(struct cli *cli, json_t *doc, int exit_code)
 {
 	if (!doc)
 		return;
-	json_object_set_new(doc, "command", json_string(cli->command));
+	json_object_set_new(doc, "command", cli_jstr(cli->command));
 	json_object_set_new(doc, "exit_code", json_integer(exit_code));
 	if (json_array_size(cli->warnings))
 		json_object_set(doc, "warnings", cli->warnings);
@@ -142,9 +168,9 @@ int cli_fail(struct cli *cli, const struct hfx_err *err)
 		json_t *doc = json_object();
 
 		json_object_set_new(doc, "ok", json_false());
-		json_object_set_new(doc, "error", json_string(err->msg));
+		json_object_set_new(doc, "error", cli_jstr(err->msg));
 		json_object_set_new(doc, "error_kind",
-				    json_string(hfx_rc_name(err->code)));
+				    cli_jstr(hfx_rc_name(err->code)));
 		cli_json_emit(cli, doc, code);
 	}
 	return code;
@@ -291,9 +317,9 @@ static json_t *procs_json(const struct hfx_proc_list *list)
 
 		snprintf(path, sizeof(path), "/%s", list->v[i].path ? list->v[i].path : "?");
 		json_object_set_new(jp, "pid", json_integer(list->v[i].pid));
-		json_object_set_new(jp, "comm", json_string(list->v[i].comm));
-		json_object_set_new(jp, "path", json_string(path));
-		json_object_set_new(jp, "unit", list->v[i].unit ? json_string(list->v[i].unit)
+		json_object_set_new(jp, "comm", cli_jstr(list->v[i].comm));
+		json_object_set_new(jp, "path", cli_jstr(path));
+		json_object_set_new(jp, "unit", list->v[i].unit ? cli_jstr(list->v[i].unit)
 							       : json_null());
 		json_array_append_new(arr, jp);
 	}
@@ -304,11 +330,11 @@ json_t *cli_result_json(const struct hfx_result *res)
 {
 	json_t *o = json_object(), *files = json_array(), *svcs = json_array();
 
-	json_object_set_new(o, "id", res->id ? json_string(res->id) : json_null());
+	json_object_set_new(o, "id", res->id ? cli_jstr(res->id) : json_null());
 	json_object_set_new(o, "changed", json_boolean(res->changed));
 	json_object_set_new(o, "restart_required",
 			    json_boolean(res->restart_required));
-	json_object_set_new(o, "note", res->note ? json_string(res->note)
+	json_object_set_new(o, "note", res->note ? cli_jstr(res->note)
 						 : json_null());
 	json_object_set_new(o, "downtime_ms",
 			    res->downtime_ms >= 0 ? json_integer(res->downtime_ms)
@@ -319,15 +345,15 @@ json_t *cli_result_json(const struct hfx_result *res)
 		char path[4200];
 
 		snprintf(path, sizeof(path), "/%s", f->path);
-		json_object_set_new(jf, "path", json_string(path));
+		json_object_set_new(jf, "path", cli_jstr(path));
 		json_object_set_new(jf, "action",
-				    json_string(hfx_file_action_name(f->action)));
-		json_object_set_new(jf, "old_version", json_string(f->old_version));
-		json_object_set_new(jf, "new_version", json_string(f->new_version));
+				    cli_jstr(hfx_file_action_name(f->action)));
+		json_object_set_new(jf, "old_version", cli_jstr(f->old_version));
+		json_object_set_new(jf, "new_version", cli_jstr(f->new_version));
 		json_array_append_new(files, jf);
 	}
 	for (size_t i = 0; i < res->nservices; i++)
-		json_array_append_new(svcs, json_string(res->services[i]));
+		json_array_append_new(svcs, cli_jstr(res->services[i]));
 	json_object_set_new(o, "files", files);
 	json_object_set_new(o, "services", svcs);
 	json_object_set_new(o, "processes_running_old_code",
