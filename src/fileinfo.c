@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-enum hfx_rc hfx_fileinfo_read(struct hfx_ctx *ctx, int dirfd, const char *base,
-			      const char *label, bool hash,
-			      struct hfx_fileinfo *out, struct hfx_err *err)
+enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
+			      bool hash, struct hfx_fileinfo *out,
+			      struct hfx_err *err)
 {
 	unsigned char sha[HFX_SHA256_LEN];
 	enum hfx_pe_result pr;
@@ -54,16 +54,24 @@ enum hfx_rc hfx_fileinfo_read(struct hfx_ctx *ctx, int dirfd, const char *base,
 		}
 	}
 	close(fd);
-	if (rc == HFX_OK && !out->pe_version && ctx->db) {
-		char *recorded = NULL;
-		struct hfx_err verr;
+	return rc;
+}
 
-		rc = hfx_record_version_of(ctx->db, out->sha256, &recorded, err);
-		hfx_err_clear(&verr);
-		if (rc == HFX_OK && recorded &&
-		    hfx_version_parse(recorded, &out->version, &verr) != HFX_OK)
-			out->version.nparts = 0;
-		free(recorded);
-	}
+enum hfx_rc hfx_fileinfo_recorded_version(struct hfx_ctx *ctx,
+					  struct hfx_fileinfo *fi,
+					  struct hfx_err *err)
+{
+	char *recorded = NULL;
+	struct hfx_err verr;
+	enum hfx_rc rc;
+
+	if (!fi->regular || fi->pe_version || !fi->hashed || !ctx->db)
+		return HFX_OK;
+	rc = hfx_record_version_of(ctx->db, fi->sha256, &recorded, err);
+	hfx_err_clear(&verr);
+	if (rc == HFX_OK && recorded &&
+	    hfx_version_parse(recorded, &fi->version, &verr) != HFX_OK)
+		fi->version.nparts = 0;
+	free(recorded);
 	return rc;
 }

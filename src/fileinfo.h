@@ -29,10 +29,18 @@ struct hfx_fileinfo {
 	bool pe_version;	/* the version came from the PE resource */
 };
 
-/* With `hash`, the SHA-256 is always computed; without, only when needed
- * to look up a recorded version. */
-enum hfx_rc hfx_fileinfo_read(struct hfx_ctx *ctx, int dirfd, const char *base,
-			      const char *label, bool hash,
-			      struct hfx_fileinfo *out, struct hfx_err *err);
+/* What the file itself says: stat, PE version, and the SHA-256 -- always
+ * with `hash`, otherwise only when there is no PE version (the recorded
+ * version is looked up by hash).  Touches nothing but the file, so it may
+ * run in several threads at once. */
+enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
+			      bool hash, struct hfx_fileinfo *out,
+			      struct hfx_err *err);
+
+/* Without a PE version, the version hfx recorded for exactly these bytes
+ * (from the database; one thread only). */
+enum hfx_rc hfx_fileinfo_recorded_version(struct hfx_ctx *ctx,
+					  struct hfx_fileinfo *fi,
+					  struct hfx_err *err);
 
 #endif

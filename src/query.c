@@ -204,9 +204,10 @@ static enum hfx_rc evaluate(struct hfx_ctx *ctx, const struct hfx_manifest *m,
 			}
 			hfx_err_clear(err);
 		} else {
-			rc = hfx_fileinfo_read(ctx, dfd, base, label, false, &fi,
-					       err);
+			rc = hfx_fileinfo_read(dfd, base, label, false, &fi, err);
 			close(dfd);
+			if (rc == HFX_OK)
+				rc = hfx_fileinfo_recorded_version(ctx, &fi, err);
 			if (rc != HFX_OK)
 				break;
 		}
@@ -432,8 +433,10 @@ static enum hfx_rc verify_file(struct hfx_ctx *ctx, const char *id,
 			return HFX_OK;
 		}
 	}
-	rc = hfx_fileinfo_read(ctx, dfd, base, label, true, &fi, err);
+	rc = hfx_fileinfo_read(dfd, base, label, true, &fi, err);
 	close(dfd);
+	if (rc == HFX_OK)
+		rc = hfx_fileinfo_recorded_version(ctx, &fi, err);
 	if (rc != HFX_OK)
 		return rc;
 	if (!fi.regular) {

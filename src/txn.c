@@ -39,10 +39,12 @@
  * DURABILITY ORDER
  *
  * incoming files fsynced (install.c) -> phase STAGED committed -> all
- * links T->K -> fsync of every store directory -> all renames I->T ->
- * fsync of every target directory -> record committed.  Links are made
- * durable before any rename, so no crash can lose the last name of an
- * original.  Directory syncs are batched: one per directory, not per file.
+ * links T->K -> the store directories synced -> (services stopped) ->
+ * all renames I->T -> the target directories synced -> record committed.
+ * Links are made durable before any rename, so no crash can lose the last
+ * name of an original; they are made before the services stop, since
+ * they do not touch the targets.  Directory syncs are batched: one fsync
+ * per directory, or one syncfs() per file system when many changed.
  *
  * Every state change calls hfx_fault_step() first (see fault.h): the
  * crash-point test kills the process at each one in turn.
@@ -86,6 +88,7 @@ static int phase_from_name(const char *name)
 struct dir_slot {
 	char *rel;
 	int fd;
+	dev_t dev;	/* its file system, for syncfs() */
 	bool dirty;	/* an entry name changed: fsync before the next phase */
 };
 
@@ -166,30 +169,55 @@ int hfx_txn_dir(struct hfx_ctx *ctx, struct hfx_txn *txn, const char *rel,
 		hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
 		return -1;
 	}
+	{
+		struct stat st;
+
+		c->v[c->n].dev = fstat(fd, &st) == 0 ? st.st_dev : 0;
+	}
 	c->v[c->n].fd = fd;
 	c->v[c->n].dirty = false;
 	c->n++;
 	return fd;
 }
 
+/* Up to this many changed directories, fsync each; beyond, one syncfs()
+ * per file system is one journal commit instead of many. */
+#define SYNC_DIRS_MAX 16
+
 static enum hfx_rc sync_dirty(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			      struct hfx_err *err)
 {
 	char label[4200];
+	size_t ndirty = 0;
 
+	for (size_t i = 0; i < txn->dirs->n; i++)
+		ndirty += txn->dirs->v[i].dirty;
 	for (size_t i = 0; i < txn->dirs->n; i++) {
 		struct dir_slot *s = &txn->dirs->v[i];
-		enum hfx_rc rc;
+		bool synced = false;
 
 		if (!s->dirty)
 			continue;
-		hfx_fault_step(&ctx->fault, "fsync-dir");
-		rc = hfx_fsync_dir(s->fd, hfx_ctx_path(ctx, s->rel, label,
-						       sizeof(label)),
-				   err);
-		if (rc != HFX_OK)
-			return rc;
+		hfx_ctx_path(ctx, s->rel, label, sizeof(label));
+		if (ndirty > SYNC_DIRS_MAX) {
+			hfx_fault_step(&ctx->fault, "syncfs-dirs");
+			if (syncfs(s->fd) < 0)
+				return hfx_err_sys(err, HFX_ERR_IO,
+						   "syncing the file system of %s",
+						   label);
+			synced = true;	/* every directory on this file system */
+		} else {
+			enum hfx_rc rc;
+
+			hfx_fault_step(&ctx->fault, "fsync-dir");
+			rc = hfx_fsync_dir(s->fd, label, err);
+			if (rc != HFX_OK)
+				return rc;
+		}
 		s->dirty = false;
+		for (size_t j = i + 1; synced && j < txn->dirs->n; j++)
+			if (txn->dirs->v[j].dev == s->dev)
+				txn->dirs->v[j].dirty = false;
 	}
 	return HFX_OK;
 }
@@ -607,16 +635,24 @@ static enum hfx_rc entry_replace(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	return HFX_OK;
 }
 
+enum hfx_rc hfx_txn_keep(struct hfx_ctx *ctx, struct hfx_txn *txn,
+			 struct hfx_err *err)
+{
+	enum hfx_rc rc = HFX_OK;
+
+	for (size_t i = 0; rc == HFX_OK && i < txn->n; i++)
+		rc = entry_link(ctx, txn, &txn->entries[i], err);
+	if (rc == HFX_OK)
+		rc = sync_dirty(ctx, txn, err);
+	return rc;
+}
+
 enum hfx_rc hfx_txn_swap(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			 struct hfx_err *err)
 {
 	enum hfx_rc rc;
 
 	rc = set_phase(ctx, txn, HFX_PHASE_SWAPPING, NULL, err);
-	for (size_t i = 0; rc == HFX_OK && i < txn->n; i++)
-		rc = entry_link(ctx, txn, &txn->entries[i], err);
-	if (rc == HFX_OK)
-		rc = sync_dirty(ctx, txn, err);
 	for (size_t i = 0; rc == HFX_OK && i < txn->n; i++)
 		rc = entry_replace(ctx, txn, &txn->entries[i], err);
 	if (rc == HFX_OK)
@@ -776,11 +812,17 @@ static void prune_store_dirs(struct hfx_ctx *ctx, struct hfx_txn *txn)
 			path = strdup(dirs[k]);
 			if (!path)
 				return;
-			/* rmdir fails on the first non-empty directory. */
+			/* rmdir fails on the first non-empty directory; the
+			 * store itself goes too when it is empty (a
+			 * .hfx-store must not linger at a file system's top). */
 			while (strlen(path) > stop &&
 			       unlinkat(ctx->rootfd, path, AT_REMOVEDIR) == 0 &&
 			       (slash = strrchr(path, '/')))
 				*slash = '\0';
+			if (strlen(path) < stop) {
+				path[stop - 1] = '\0';
+				unlinkat(ctx->rootfd, path, AT_REMOVEDIR);
+			}
 			free(path);
 		}
 	}
@@ -938,6 +980,14 @@ enum hfx_rc hfx_txn_execute(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	struct hfx_err local;
 	enum hfx_rc rc;
 
+	/* Keeping the originals does not touch the targets: done before the
+	 * services stop, it stays out of the downtime window. */
+	phase(ctx, txn, "keeping the originals");
+	rc = hfx_txn_keep(ctx, txn, err);
+	if (rc != HFX_OK) {
+		hfx_txn_abort(ctx, txn, set, false);
+		return rc;
+	}
 	/* Downtime starts here. */
 	phase(ctx, txn, "stopping services");
 	rc = hfx_txn_mark_stopping(ctx, txn, set, err);

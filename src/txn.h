@@ -96,8 +96,13 @@ enum hfx_rc hfx_txn_mark_stopping(struct hfx_ctx *ctx, struct hfx_txn *txn,
 				  const struct hfx_service_set *set,
 				  struct hfx_err *err);
 
-/* Phase SWAPPING, then link every T to K, sync, rename every I to T,
- * sync.  On error the caller undoes with hfx_txn_undo(). */
+/* Link every existing T to its K and make the links durable (in phase
+ * STAGED: nothing the product sees changes).  On error, undo. */
+enum hfx_rc hfx_txn_keep(struct hfx_ctx *ctx, struct hfx_txn *txn,
+			 struct hfx_err *err);
+
+/* Phase SWAPPING, then rename every I to T (or remove T), and make it
+ * durable.  On error the caller undoes with hfx_txn_undo(). */
 enum hfx_rc hfx_txn_swap(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			 struct hfx_err *err);
 
