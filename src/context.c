@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "record.h"
 #include "signature.h"
+#include "store.h"
 #include "txn.h"
 
 #include <dirent.h>
@@ -177,6 +178,18 @@ static enum hfx_rc recover_if_needed(struct hfx_ctx *ctx,
 	return hfx_txn_recover(ctx, &recovered, err);
 }
 
+/* A trash left by a purge that was cut short (a reboot) is emptied again. */
+static void purge_leftover_trash(struct hfx_ctx *ctx)
+{
+	char rel[PATH_MAX], *list[1] = { rel };
+	struct stat st;
+
+	snprintf(rel, sizeof(rel), "%s/store/%s", ctx->statedir, HFX_STORE_TRASH);
+	if (fstatat(ctx->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode))
+		hfx_store_purge(ctx, list, 1);
+}
+
 enum hfx_rc hfx_ctx_open(struct hfx_ctx *ctx, const struct hfx_options *opt,
 			 const struct hfx_events *ev, enum hfx_access access,
 			 struct hfx_err *err)
@@ -252,7 +265,10 @@ enum hfx_rc hfx_ctx_open(struct hfx_ctx *ctx, const struct hfx_options *opt,
 			   err);
 	if (rc != HFX_OK || !ctx->db)
 		return rc;
-	return recover_if_needed(ctx, access, err);
+	rc = recover_if_needed(ctx, access, err);
+	if (rc == HFX_OK && access == HFX_ACCESS_WRITE && !opt->dry_run)
+		purge_leftover_trash(ctx);
+	return rc;
 }
 
 void hfx_ctx_close(struct hfx_ctx *ctx)

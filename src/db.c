@@ -79,6 +79,7 @@ static const struct upgrade upgrades[] = {
 	  ");"
 	  "CREATE INDEX file_by_path ON file(path);"
 	  "CREATE INDEX file_by_sha ON file(new_sha256);"
+	  "CREATE INDEX file_by_size ON file(new_size);"
 	  "CREATE INDEX file_by_prev ON file(prev_hotfix);"
 	  "CREATE TABLE relation ("	/* supersedes / requires, indexed */
 	  "  hotfix_id TEXT NOT NULL REFERENCES hotfix(id) ON DELETE CASCADE,"
@@ -201,6 +202,11 @@ char *hfx_db_column_strdup(sqlite3_stmt *st, int col)
 enum hfx_rc hfx_db_begin(sqlite3 *db, struct hfx_err *err)
 {
 	return hfx_db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+enum hfx_rc hfx_db_begin_read(sqlite3 *db, struct hfx_err *err)
+{
+	return hfx_db_exec(db, "BEGIN DEFERRED", err);
 }
 
 enum hfx_rc hfx_db_commit(sqlite3 *db, struct hfx_err *err)

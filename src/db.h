@@ -40,6 +40,11 @@ void hfx_db_close(sqlite3 *db);
  * once, so two hfx processes can never interleave writes. */
 enum hfx_rc hfx_db_begin(sqlite3 *db, struct hfx_err *err);
 enum hfx_rc hfx_db_commit(sqlite3 *db, struct hfx_err *err);
+
+/* A read transaction: many lookups under one snapshot and one lock
+ * (standalone statements take and drop the lock each time).  End it
+ * with hfx_db_rollback() (nothing to commit). */
+enum hfx_rc hfx_db_begin_read(sqlite3 *db, struct hfx_err *err);
 void hfx_db_rollback(sqlite3 *db);
 
 /* Run SQL without results. */

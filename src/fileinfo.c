@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
-			      bool hash, struct hfx_fileinfo *out,
-			      struct hfx_err *err)
+			      enum hfx_hash_policy policy,
+			      struct hfx_fileinfo *out, struct hfx_err *err)
 {
 	unsigned char sha[HFX_SHA256_LEN];
 	enum hfx_pe_result pr;
@@ -46,7 +46,8 @@ enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
 	if (rc == HFX_OK && pr != HFX_PE_VERSION)
 		out->version.nparts = 0;
 	out->pe_version = rc == HFX_OK && pr == HFX_PE_VERSION;
-	if (rc == HFX_OK && (hash || !out->pe_version)) {
+	if (rc == HFX_OK && (policy == HFX_HASH_ALWAYS ||
+			     (policy == HFX_HASH_UNVERSIONED && !out->pe_version))) {
 		rc = hfx_sha256_fd(fd, sha, label, err);
 		if (rc == HFX_OK) {
 			hfx_hex(sha, HFX_SHA256_LEN, out->sha256);
@@ -54,6 +55,33 @@ enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
 		}
 	}
 	close(fd);
+	return rc;
+}
+
+enum hfx_rc hfx_fileinfo_hash(int dirfd, const char *base, const char *label,
+			      struct hfx_fileinfo *fi, struct hfx_err *err)
+{
+	unsigned char sha[HFX_SHA256_LEN];
+	struct stat st;
+	enum hfx_rc rc;
+	int fd;
+
+	fd = openat(dirfd, base,
+		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return hfx_err_sys(err, HFX_ERR_IO, "%s", label);
+	if (fstat(fd, &st) < 0 || st.st_ino != fi->st.st_ino ||
+	    st.st_dev != fi->st.st_dev) {
+		close(fd);
+		return hfx_err_set(err, HFX_ERR_FAILED,
+				   "%s changed while it was being checked", label);
+	}
+	rc = hfx_sha256_fd(fd, sha, label, err);
+	close(fd);
+	if (rc == HFX_OK) {
+		hfx_hex(sha, HFX_SHA256_LEN, fi->sha256);
+		fi->hashed = true;
+	}
 	return rc;
 }
 

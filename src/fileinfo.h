@@ -29,13 +29,22 @@ struct hfx_fileinfo {
 	bool pe_version;	/* the version came from the PE resource */
 };
 
-/* What the file itself says: stat, PE version, and the SHA-256 -- always
- * with `hash`, otherwise only when there is no PE version (the recorded
- * version is looked up by hash).  Touches nothing but the file, so it may
- * run in several threads at once. */
+enum hfx_hash_policy {
+	HFX_HASH_NEVER,		/* the caller decides later (hfx_fileinfo_hash) */
+	HFX_HASH_UNVERSIONED,	/* when there is no PE version to go by */
+	HFX_HASH_ALWAYS,
+};
+
+/* What the file itself says: stat, PE version, and per `policy` its
+ * SHA-256 (the recorded version of an unversioned file is looked up by
+ * hash).  Touches nothing but the file, so it may run in any thread. */
 enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
-			      bool hash, struct hfx_fileinfo *out,
-			      struct hfx_err *err);
+			      enum hfx_hash_policy policy,
+			      struct hfx_fileinfo *out, struct hfx_err *err);
+
+/* Hash the file now (it must still be the inode read before). */
+enum hfx_rc hfx_fileinfo_hash(int dirfd, const char *base, const char *label,
+			      struct hfx_fileinfo *fi, struct hfx_err *err);
 
 /* Without a PE version, the version hfx recorded for exactly these bytes
  * (from the database; one thread only). */

@@ -315,20 +315,25 @@ enum hfx_rc hfx_fsync_dir(int dirfd, const char *what, struct hfx_err *err)
 	return HFX_OK;
 }
 
+/* Large reads: each read() costs a system call, and files being hashed
+ * are read whole, start to end. */
+#define HASH_BUF (1u << 20)
+
 enum hfx_rc hfx_sha256_fd(int fd, unsigned char out[HFX_SHA256_LEN],
 			  const char *what, struct hfx_err *err)
 {
-	unsigned char buf[65536];
+	unsigned char *buf = malloc(HASH_BUF);
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	off_t off = 0;
 	enum hfx_rc rc = HFX_OK;
 
-	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+	if (!buf || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		free(buf);
 		EVP_MD_CTX_free(md);
 		return hfx_err_set(err, HFX_ERR_NOMEM, "cannot start SHA-256");
 	}
 	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), off);
+		ssize_t n = pread(fd, buf, HASH_BUF, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -343,6 +348,7 @@ enum hfx_rc hfx_sha256_fd(int fd, unsigned char out[HFX_SHA256_LEN],
 	if (rc == HFX_OK)
 		EVP_DigestFinal_ex(md, out, NULL);
 	EVP_MD_CTX_free(md);
+	free(buf);
 	return rc;
 }
 

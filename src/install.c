@@ -68,8 +68,9 @@ struct plan_file {
 	int dirfd;		/* borrowed from the transaction */
 	dev_t dir_dev;		/* file system of the directory */
 	struct hfx_fileinfo fi;	/* what the file says (plan_inspect) */
-	struct hfx_err inspect_err;
-	enum hfx_rc inspect_rc;
+	char *owner;		/* the hotfix that last wrote it, if any */
+	struct hfx_file_rec written;	/* ... and what it wrote */
+	bool need_hash;		/* the decision depends on its bytes */
 	bool exists;
 	struct stat st;		/* the target before the swap */
 	struct hfx_version old_version;
@@ -77,6 +78,9 @@ struct plan_file {
 	char *prev_hotfix;	/* hotfix that wrote the bytes replaced */
 	ssize_t entry;		/* transaction entry, or -1 */
 	int stage_fd;
+	dev_t staged_dev;	/* the staged file, for the journal */
+	ino_t staged_ino;
+	gid_t staged_gid;
 };
 
 struct install {
@@ -316,71 +320,39 @@ static enum hfx_rc plan_locate(struct install *in, struct plan_file *pf,
 	return HFX_OK;
 }
 
-/* Look at one target: stat, PE version, SHA-256.  Thread-safe. */
-static void plan_inspect(struct install *in, struct plan_file *pf)
+/* Look at one target: stat and PE version.  Reading whole files is left
+ * to when a decision needs their hash (plan_decide), or to the background
+ * while the package is staged (old_hasher) when only the record does. */
+static enum hfx_rc plan_inspect(struct install *in, struct plan_file *pf,
+				struct hfx_err *err)
 {
 	char label[PATH_MAX + 64];
 
 	hfx_ctx_path(in->ctx, pf->path, label, sizeof(label));
-	hfx_err_clear(&pf->inspect_err);
-	pf->inspect_rc = hfx_fileinfo_read(pf->dirfd, pf->base, label, true,
-					   &pf->fi, &pf->inspect_err);
+	return hfx_fileinfo_read(pf->dirfd, pf->base, label, HFX_HASH_NEVER,
+				 &pf->fi, err);
 }
 
-struct inspect_job {
-	struct install *in;
-	size_t first, step;
-};
-
-static void *inspect_worker(void *arg)
-{
-	struct inspect_job *job = arg;
-
-	for (size_t i = job->first; i < job->in->m->nfiles; i += job->step)
-		plan_inspect(job->in, &job->in->files[i]);
-	return NULL;
-}
-
-/* Hashing the files being replaced is most of planning (every byte is
- * read); two threads halve it on the two cores it is built for. */
-static void inspect_all(struct install *in)
-{
-	struct inspect_job jobs[2] = { { in, 0, 2 }, { in, 1, 2 } };
-	pthread_t helper;
-
-	if (in->m->nfiles < 8 ||
-	    pthread_create(&helper, NULL, inspect_worker, &jobs[1]) != 0) {
-		jobs[0].step = 1;
-		inspect_worker(&jobs[0]);
-		return;
-	}
-	inspect_worker(&jobs[0]);
-	pthread_join(helper, NULL);
-}
-
-/* Decide what to do with one target, from what plan_inspect found and
- * the record. */
-static enum hfx_rc plan_decide(struct install *in, struct plan_file *pf,
-			       struct hfx_err *err)
+/* First half of a decision, in the main thread (it reads the database):
+ * does the decision depend on the target's bytes?  It does when the file
+ * may be exactly the hotfix's (same size), a version hfx recorded (a
+ * recorded file of that size exists), or the file hfx last wrote there
+ * (same size, but its stat no longer proves it). */
+static enum hfx_rc plan_prepare(struct install *in, struct plan_file *pf,
+				struct hfx_err *err)
 {
 	struct hfx_ctx *ctx = in->ctx;
 	const struct hfx_manifest_file *mf = pf->mf;
-	char label[PATH_MAX + 64];
-	char last_sha[HFX_SHA256_HEX], new_sha[HFX_SHA256_HEX];
 	struct hfx_fileinfo *fi = &pf->fi;
+	char label[PATH_MAX + 64];
 	enum hfx_rc rc;
 
-	if (pf->inspect_rc != HFX_OK)
-		return hfx_err_set(err, pf->inspect_err.code, "%s",
-				   pf->inspect_err.msg);
 	hfx_ctx_path(ctx, pf->path, label, sizeof(label));
 	if (!fi->exists) {
 		if (!mf->is_new)
 			return hfx_err_set(err, HFX_ERR_NOT_APPLICABLE,
 					   "%s is missing (the hotfix replaces it; it does not add it)",
 					   label);
-		pf->exists = false;
-		pf->action = HFX_ACT_NEW;
 		return HFX_OK;
 	}
 	if (S_ISLNK(fi->st.st_mode))
@@ -393,33 +365,115 @@ static enum hfx_rc plan_decide(struct install *in, struct plan_file *pf,
 	if (!fi->regular)
 		return hfx_err_set(err, HFX_ERR_FAILED,
 				   "%s is not a regular file", label);
-	rc = hfx_fileinfo_recorded_version(ctx, fi, err);
-	if (rc != HFX_OK)
-		return rc;
-	pf->exists = true;
-	pf->st = fi->st;
-	pf->old_version = fi->version;
-	memcpy(pf->old_sha, fi->sha256, sizeof(pf->old_sha));
-
-	/* Whose bytes are these?  Only the hotfix that wrote exactly them. */
-	last_sha[0] = '\0';
+	memset(&pf->written, 0, sizeof(pf->written));
 	if (ctx->db) {
-		rc = hfx_record_last_writer(ctx->db, pf->path, &pf->prev_hotfix,
-					    last_sha, err);
+		rc = hfx_record_last_writer(ctx->db, pf->path, &pf->owner,
+					    &pf->written, err);
 		if (rc != HFX_OK)
 			return rc;
 	}
-	if (pf->prev_hotfix && strcmp(last_sha, pf->old_sha) != 0) {
-		free(pf->prev_hotfix);
-		pf->prev_hotfix = NULL;
-		if (!hfx_version_known(&pf->old_version)) {
-			pf->action = ctx->opt.force ? HFX_ACT_REPLACE
-						    : HFX_ACT_KEEP_MODIFIED;
-			return HFX_OK;
-		}
+	if (pf->owner && hfx_record_stat_matches(&pf->written, &fi->st)) {
+		memcpy(fi->sha256, pf->written.new_sha256, sizeof(fi->sha256));
+		fi->hashed = true;
+	} else if (pf->owner && (int64_t)fi->st.st_size == pf->written.new_size) {
+		pf->need_hash = true;
+	}
+	if (!fi->hashed && (uint64_t)fi->st.st_size == mf->size)
+		pf->need_hash = true;
+	if (!fi->hashed && !pf->need_hash && !fi->pe_version && ctx->db)
+		return hfx_record_size_known(ctx->db, (int64_t)fi->st.st_size,
+					     &pf->need_hash, err);
+	return HFX_OK;
+}
+
+struct hash_job {
+	struct install *in;
+	size_t first, step;
+	enum hfx_rc rc;
+	struct hfx_err err;
+};
+
+static void *hash_needed(void *arg)
+{
+	struct hash_job *job = arg;
+	struct install *in = job->in;
+
+	for (size_t i = job->first; job->rc == HFX_OK && i < in->m->nfiles;
+	     i += job->step) {
+		struct plan_file *pf = &in->files[i];
+		char label[PATH_MAX + 64];
+
+		if (!pf->need_hash || pf->fi.hashed)
+			continue;
+		hfx_ctx_path(in->ctx, pf->path, label, sizeof(label));
+		job->rc = hfx_fileinfo_hash(pf->dirfd, pf->base, label, &pf->fi,
+					    &job->err);
+	}
+	return NULL;
+}
+
+/* Hash the files whose decision needs their bytes, on two cores. */
+static enum hfx_rc hash_all_needed(struct install *in, struct hfx_err *err)
+{
+	struct hash_job jobs[2] = { { .in = in, .first = 0, .step = 2 },
+				    { .in = in, .first = 1, .step = 2 } };
+	pthread_t helper;
+	bool threaded;
+
+	hfx_err_clear(&jobs[0].err);
+	hfx_err_clear(&jobs[1].err);
+	threaded = pthread_create(&helper, NULL, hash_needed, &jobs[1]) == 0;
+	if (!threaded)
+		jobs[0].step = 1;
+	hash_needed(&jobs[0]);
+	if (threaded)
+		pthread_join(helper, NULL);
+	for (int k = 0; k < 2; k++)
+		if (jobs[k].rc != HFX_OK)
+			return hfx_err_set(err, jobs[k].err.code, "%s",
+					   jobs[k].err.msg);
+	return HFX_OK;
+}
+
+/* Second half of a decision, once the bytes that matter are hashed. */
+static enum hfx_rc plan_decide(struct install *in, struct plan_file *pf,
+			       struct hfx_err *err)
+{
+	struct hfx_ctx *ctx = in->ctx;
+	const struct hfx_manifest_file *mf = pf->mf;
+	struct hfx_fileinfo *fi = &pf->fi;
+	char new_sha[HFX_SHA256_HEX];
+	bool hfx_wrote_it;
+	enum hfx_rc rc;
+
+	if (!fi->exists) {
+		pf->exists = false;
+		pf->action = HFX_ACT_NEW;
+		return HFX_OK;
+	}
+	pf->exists = true;
+	pf->st = fi->st;
+	if (pf->need_hash) {
+		rc = hfx_fileinfo_recorded_version(ctx, fi, err);
+		if (rc != HFX_OK)
+			return rc;
+	}
+	pf->old_version = fi->version;
+	if (fi->hashed)
+		memcpy(pf->old_sha, fi->sha256, sizeof(pf->old_sha));
+	hfx_wrote_it = pf->owner && fi->hashed &&
+		       strcmp(fi->sha256, pf->written.new_sha256) == 0;
+	if (hfx_wrote_it) {
+		pf->prev_hotfix = pf->owner;
+		pf->owner = NULL;
+	} else if (pf->owner && !hfx_version_known(&pf->old_version)) {
+		/* Unversioned, and not what hfx wrote: the user's. */
+		pf->action = ctx->opt.force ? HFX_ACT_REPLACE
+					    : HFX_ACT_KEEP_MODIFIED;
+		return HFX_OK;
 	}
 	hfx_hex(mf->sha256, HFX_SHA256_LEN, new_sha);
-	if (strcmp(new_sha, pf->old_sha) == 0)
+	if (fi->hashed && strcmp(new_sha, pf->old_sha) == 0)
 		pf->action = HFX_ACT_KEEP_EQUAL;
 	else if (!hfx_version_known(&pf->old_version))
 		pf->action = HFX_ACT_REPLACE;
@@ -430,6 +484,57 @@ static enum hfx_rc plan_decide(struct install *in, struct plan_file *pf,
 			     : c == 0 ? HFX_ACT_KEEP_EQUAL
 				      : HFX_ACT_KEEP_NEWER;
 	}
+	return HFX_OK;
+}
+
+/* The files being replaced that planning did not need to read are hashed
+ * for the record by this thread while the package is staged; it joins
+ * before anything is swapped. */
+struct old_hasher {
+	struct install *in;
+	pthread_t thread;
+	bool running;
+	enum hfx_rc rc;
+	struct hfx_err err;
+};
+
+static void *old_hasher_run(void *arg)
+{
+	struct old_hasher *h = arg;
+	struct install *in = h->in;
+
+	for (size_t i = 0; h->rc == HFX_OK && i < in->m->nfiles; i++) {
+		struct plan_file *pf = &in->files[i];
+		char label[PATH_MAX + 64];
+
+		if (!changes(pf->action) || !pf->exists || pf->fi.hashed)
+			continue;
+		hfx_ctx_path(in->ctx, pf->path, label, sizeof(label));
+		h->rc = hfx_fileinfo_hash(pf->dirfd, pf->base, label, &pf->fi,
+					  &h->err);
+		if (h->rc == HFX_OK)
+			memcpy(pf->old_sha, pf->fi.sha256, sizeof(pf->old_sha));
+	}
+	return NULL;
+}
+
+static void old_hasher_start(struct install *in, struct old_hasher *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->in = in;
+	hfx_err_clear(&h->err);
+	h->running = pthread_create(&h->thread, NULL, old_hasher_run, h) == 0;
+	if (!h->running)
+		old_hasher_run(h);	/* no thread: do it now */
+}
+
+static enum hfx_rc old_hasher_join(struct old_hasher *h, struct hfx_err *err)
+{
+	if (h->running)
+		pthread_join(h->thread, NULL);
+	h->running = false;
+	if (h->rc != HFX_OK)
+		return hfx_err_set(err, h->err.code, "%s", h->err.msg);
 	return HFX_OK;
 }
 
@@ -633,10 +738,18 @@ static enum hfx_rc plan(struct install *in, struct hfx_err *err)
 		dir_memos_free(&dm);
 	}
 	close(pdirfd);
+	for (size_t i = 0; rc == HFX_OK && i < in->m->nfiles; i++)
+		rc = plan_inspect(in, &in->files[i], err);
+	if (rc == HFX_OK && ctx->db)
+		rc = hfx_db_begin_read(ctx->db, err);
+	for (size_t i = 0; rc == HFX_OK && i < in->m->nfiles; i++)
+		rc = plan_prepare(in, &in->files[i], err);
 	if (rc == HFX_OK)
-		inspect_all(in);
+		rc = hash_all_needed(in, err);
 	for (size_t i = 0; rc == HFX_OK && i < in->m->nfiles; i++)
 		rc = plan_decide(in, &in->files[i], err);
+	if (ctx->db)
+		hfx_db_rollback(ctx->db);	/* end the read transaction */
 	if (rc != HFX_OK) {
 		if (rc == HFX_ERR_NOT_APPLICABLE)
 			hfx_err_prefix(err, "%s is not applicable", in->m->id);
@@ -747,6 +860,19 @@ static enum hfx_rc write_begin(void *ud, void *item, struct hfx_err *err)
 		return hfx_err_sys(err, HFX_ERR_IO, "creating %s",
 				   hfx_ctx_path(in->ctx, pf->path, label,
 						sizeof(label)));
+	{
+		struct stat st;
+
+		/* Its inode goes into the journal; its group may come from
+		 * a set-group-ID directory. */
+		if (fstat(pf->stage_fd, &st) < 0)
+			return hfx_err_sys(err, HFX_ERR_IO, "%s",
+					   hfx_ctx_path(in->ctx, pf->path, label,
+							sizeof(label)));
+		pf->staged_dev = st.st_dev;
+		pf->staged_ino = st.st_ino;
+		pf->staged_gid = st.st_gid;
+	}
 	return HFX_OK;
 }
 
@@ -788,8 +914,10 @@ static enum hfx_rc write_end(void *ud, void *item, struct hfx_err *err)
 	struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
 
 	hfx_ctx_path(in->ctx, pf->path, label, sizeof(label));
-	/* Owner before mode: chown clears set-id bits. */
-	if (fchown(pf->stage_fd, uid, gid) < 0 && errno != EPERM)
+	/* Owner before mode: chown clears set-id bits.  (A file we just
+	 * created is already ours: no call needed then.) */
+	if ((uid != geteuid() || gid != pf->staged_gid) &&
+	    fchown(pf->stage_fd, uid, gid) < 0 && errno != EPERM)
 		return hfx_err_sys(err, HFX_ERR_IO, "setting the owner of %s",
 				   label);
 	if (fchmod(pf->stage_fd, mode) < 0)
@@ -802,10 +930,15 @@ static enum hfx_rc write_end(void *ud, void *item, struct hfx_err *err)
 	if (futimens(pf->stage_fd, times) < 0)
 		return hfx_err_sys(err, HFX_ERR_IO, "setting the date of %s",
 				   label);
-	sync_file_range(pf->stage_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (in->files_total > SYNC_EACH_MAX) {
-		close(pf->stage_fd);	/* syncfs() later; spare descriptors */
+		/* syncfs() later: one flush of everything is cheaper than
+		 * starting writeback file by file; spare the descriptor. */
+		close(pf->stage_fd);
 		pf->stage_fd = -1;
+	} else {
+		/* fsync each later: start the writeback now, so those mostly
+		 * wait for I/O already in flight. */
+		sync_file_range(pf->stage_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	}
 	return HFX_OK;
 }
@@ -1140,6 +1273,7 @@ static void install_free(struct install *in)
 		free(in->files[i].path);
 		free(in->files[i].dir);
 		free(in->files[i].prev_hotfix);
+		free(in->files[i].owner);
 	}
 	free(in->files);
 	hfx_services_free(&in->services);
@@ -1227,9 +1361,26 @@ static enum hfx_rc run_install(struct install *in, const char *path,
 	if (rc != HFX_OK)
 		goto out;
 	hfx_event_msg(&ctx->ev, HFX_EV_PHASE, 1, in->m->id, "staging");
-	rc = stage(in, pkg, err);
+	{
+		struct old_hasher hasher;
+		enum hfx_rc hrc;
+
+		old_hasher_start(in, &hasher);
+		rc = stage(in, pkg, err);
+		hrc = old_hasher_join(&hasher, err);
+		if (rc == HFX_OK)
+			rc = hrc;
+	}
 	if (rc == HFX_OK)
 		rc = sync_staged(in, err);
+	for (size_t i = 0; rc == HFX_OK && i < in->m->nfiles; i++) {
+		struct plan_file *pf = &in->files[i];
+
+		if (pf->entry >= 0) {
+			in->txn->entries[pf->entry].in_dev = (int64_t)pf->staged_dev;
+			in->txn->entries[pf->entry].in_ino = (int64_t)pf->staged_ino;
+		}
+	}
 	if (rc == HFX_OK)
 		rc = hfx_txn_mark_staged(ctx, in->txn, err);
 	if (rc != HFX_OK) {

@@ -36,6 +36,7 @@ struct hfx_pipe {
 	struct slot ring[SLOTS];
 	size_t head, tail, count;	/* head: next to fill; tail: next to take */
 	void *item;			/* current file, producer side */
+	bool producer_waits, consumer_waits;
 	bool failed, abandon;
 	struct hfx_err err;		/* the worker's first error */
 };
@@ -51,8 +52,11 @@ static void *worker(void *arg)
 		enum hfx_rc rc = HFX_OK;
 
 		pthread_mutex_lock(&p->lock);
-		while (p->count == 0)
+		while (p->count == 0) {
+			p->consumer_waits = true;
 			pthread_cond_wait(&p->not_empty, &p->lock);
+		}
+		p->consumer_waits = false;
 		s = &p->ring[p->tail];
 		failed = p->failed || p->abandon;
 		pthread_mutex_unlock(&p->lock);
@@ -77,7 +81,10 @@ static void *worker(void *arg)
 		}
 		p->tail = (p->tail + 1) % SLOTS;
 		p->count--;
-		pthread_cond_signal(&p->not_full);
+		/* Wake a waiting producer only once half the ring is free:
+		 * one context switch per batch, not per chunk. */
+		if (p->producer_waits && (p->count <= SLOTS / 2 || p->failed))
+			pthread_cond_signal(&p->not_full);
 		pthread_mutex_unlock(&p->lock);
 	}
 	return NULL;
@@ -114,8 +121,11 @@ static struct slot *reserve(struct hfx_pipe *p, struct hfx_err *err)
 	struct slot *s = NULL;
 
 	pthread_mutex_lock(&p->lock);
-	while (p->count == SLOTS && !p->failed)
+	while (p->count == SLOTS && !p->failed) {
+		p->producer_waits = true;
 		pthread_cond_wait(&p->not_full, &p->lock);
+	}
+	p->producer_waits = false;
 	if (p->failed)
 		hfx_err_set(err, p->err.code, "%s", p->err.msg);
 	else
@@ -129,7 +139,8 @@ static void post(struct hfx_pipe *p)
 	pthread_mutex_lock(&p->lock);
 	p->head = (p->head + 1) % SLOTS;
 	p->count++;
-	pthread_cond_signal(&p->not_empty);
+	if (p->consumer_waits)
+		pthread_cond_signal(&p->not_empty);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -191,8 +202,11 @@ enum hfx_rc hfx_pipe_finish(struct hfx_pipe *p, int abandon,
 	pthread_mutex_lock(&p->lock);
 	if (abandon)
 		p->abandon = true;
-	while (p->count == SLOTS)
+	while (p->count == SLOTS) {
+		p->producer_waits = true;
 		pthread_cond_wait(&p->not_full, &p->lock);
+	}
+	p->producer_waits = false;
 	s = &p->ring[p->head];
 	s->kind = MSG_STOP;
 	p->head = (p->head + 1) % SLOTS;

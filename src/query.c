@@ -204,7 +204,7 @@ static enum hfx_rc evaluate(struct hfx_ctx *ctx, const struct hfx_manifest *m,
 			}
 			hfx_err_clear(err);
 		} else {
-			rc = hfx_fileinfo_read(dfd, base, label, false, &fi, err);
+			rc = hfx_fileinfo_read(dfd, base, label, HFX_HASH_UNVERSIONED, &fi, err);
 			close(dfd);
 			if (rc == HFX_OK)
 				rc = hfx_fileinfo_recorded_version(ctx, &fi, err);
@@ -421,11 +421,7 @@ static enum hfx_rc verify_file(struct hfx_ctx *ctx, const char *id,
 		struct stat st;
 
 		if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode) && (int64_t)st.st_ino == f->ino &&
-		    (int64_t)st.st_dev == f->dev &&
-		    (int64_t)st.st_size == f->new_size &&
-		    (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == f->mtime_ns &&
-		    (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec == f->ctime_ns) {
+		    S_ISREG(st.st_mode) && hfx_record_stat_matches(f, &st)) {
 			close(dfd);
 			out->status = "ok";
 			snprintf(out->found_version, sizeof(out->found_version),
@@ -433,7 +429,7 @@ static enum hfx_rc verify_file(struct hfx_ctx *ctx, const char *id,
 			return HFX_OK;
 		}
 	}
-	rc = hfx_fileinfo_read(dfd, base, label, true, &fi, err);
+	rc = hfx_fileinfo_read(dfd, base, label, HFX_HASH_ALWAYS, &fi, err);
 	close(dfd);
 	if (rc == HFX_OK)
 		rc = hfx_fileinfo_recorded_version(ctx, &fi, err);
@@ -463,8 +459,10 @@ static enum hfx_rc verify_file(struct hfx_ctx *ctx, const char *id,
 static enum hfx_rc owns(struct hfx_ctx *ctx, const char *id, const char *path,
 			bool *yes, struct hfx_err *err)
 {
-	char sha[HFX_SHA256_HEX], *owner = NULL;
-	enum hfx_rc rc = hfx_record_last_writer(ctx->db, path, &owner, sha, err);
+	struct hfx_file_rec written;
+	char *owner = NULL;
+	enum hfx_rc rc = hfx_record_last_writer(ctx->db, path, &owner, &written,
+						err);
 
 	*yes = rc == HFX_OK && owner && strcmp(owner, id) == 0;
 	free(owner);

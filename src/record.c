@@ -424,7 +424,7 @@ enum hfx_rc hfx_record_supersede(sqlite3 *db, const char *old_id,
 }
 
 enum hfx_rc hfx_record_last_writer(sqlite3 *db, const char *path,
-				   char **owner, char sha256[HFX_SHA256_HEX],
+				   char **owner, struct hfx_file_rec *f,
 				   struct hfx_err *err)
 {
 	sqlite3_stmt *st;
@@ -432,9 +432,11 @@ enum hfx_rc hfx_record_last_writer(sqlite3 *db, const char *path,
 	int s;
 
 	*owner = NULL;
-	sha256[0] = '\0';
+	memset(f, 0, sizeof(*f));
+	f->new_size = f->dev = f->ino = f->mtime_ns = f->ctime_ns = -1;
 	rc = hfx_db_prepare(db,
-			    "SELECT f.hotfix_id, f.new_sha256 FROM file f"
+			    "SELECT f.hotfix_id, f.new_sha256, f.new_size, f.dev,"
+			    " f.ino, f.mtime_ns, f.ctime_ns FROM file f"
 			    " JOIN hotfix h ON h.id = f.hotfix_id"
 			    " WHERE f.path = ?1 AND f.action IN ('replace','new')"
 			    " ORDER BY h.seq DESC LIMIT 1",
@@ -445,12 +447,51 @@ enum hfx_rc hfx_record_last_writer(sqlite3 *db, const char *path,
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		*owner = hfx_db_column_strdup(st, 0);
-		copy_hex(sha256, st, 1);
+		copy_hex(f->new_sha256, st, 1);
+		f->new_size = col_int_or(st, 2, -1);
+		f->dev = col_int_or(st, 3, -1);
+		f->ino = col_int_or(st, 4, -1);
+		f->mtime_ns = col_int_or(st, 5, -1);
+		f->ctime_ns = col_int_or(st, 6, -1);
 		if (!*owner)
 			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
 	} else if (s != SQLITE_DONE) {
 		rc = hfx_db_fail(db, err, "looking up a file");
 	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+bool hfx_record_stat_matches(const struct hfx_file_rec *f,
+			     const struct stat *st)
+{
+	return f->ino >= 0 && (int64_t)st->st_ino == f->ino &&
+	       (int64_t)st->st_dev == f->dev &&
+	       (int64_t)st->st_size == f->new_size &&
+	       (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec ==
+		       f->mtime_ns &&
+	       (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec ==
+		       f->ctime_ns;
+}
+
+enum hfx_rc hfx_record_size_known(sqlite3 *db, int64_t size, bool *known,
+				  struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+	int s;
+
+	*known = false;
+	rc = hfx_db_prepare(db, "SELECT 1 FROM file WHERE new_size = ?1 LIMIT 1",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, size);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		*known = true;
+	else if (s != SQLITE_DONE)
+		rc = hfx_db_fail(db, err, "looking up file sizes");
 	sqlite3_finalize(st);
 	return rc;
 }

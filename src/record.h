@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "fsutil.h"
@@ -65,11 +66,23 @@ enum hfx_rc hfx_record_delete(sqlite3 *db, const char *id,
 enum hfx_rc hfx_record_supersede(sqlite3 *db, const char *old_id,
 				 const char *new_id, struct hfx_err *err);
 
-/* The hotfix that last wrote `path` (replace or new, newest first) and the
- * SHA-256 it wrote; *owner NULL if none. */
+/* The hotfix that last wrote `path` (replace or new, newest first); *owner
+ * NULL if none.  `f` receives what was written: new_sha256, new_size and
+ * the stat of the installed file (dev, ino, mtime_ns, ctime_ns). */
 enum hfx_rc hfx_record_last_writer(sqlite3 *db, const char *path,
-				   char **owner, char sha256[HFX_SHA256_HEX],
+				   char **owner, struct hfx_file_rec *f,
 				   struct hfx_err *err);
+
+/* The file is, by its stat, still the one recorded in `f` (same inode,
+ * size, mtime and ctime: any write changes ctime), so its bytes are the
+ * recorded ones without reading them. */
+bool hfx_record_stat_matches(const struct hfx_file_rec *f,
+			     const struct stat *st);
+
+/* Does any recorded file have this size?  (Cheap pre-test before hashing
+ * a file only to look up a recorded version.) */
+enum hfx_rc hfx_record_size_known(sqlite3 *db, int64_t size, bool *known,
+				  struct hfx_err *err);
 
 /* The version hfx recorded when it installed exactly these bytes, or NULL. */
 enum hfx_rc hfx_record_version_of(sqlite3 *db, const char *sha256_hex,

@@ -102,10 +102,7 @@ static enum hfx_rc unchanged_since_install(int dirfd, const char *base,
 	enum hfx_rc rc;
 	int fd;
 
-	if ((int64_t)st->st_ino == f->ino && (int64_t)st->st_dev == f->dev &&
-	    (int64_t)st->st_size == f->new_size &&
-	    (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec == f->mtime_ns &&
-	    (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec == f->ctime_ns) {
+	if (hfx_record_stat_matches(f, st)) {
 		*same = true;
 		return HFX_OK;
 	}

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,15 +110,17 @@ static void collect(int fd, struct cmd_result *res)
 
 /* Run argv bounded by timeout_s; output captured.  Only the direct child
  * is waited for: a daemon it leaves behind holding the pipe does not keep
- * us waiting. */
+ * us waiting.  The wait is a poll() on the pipe and on a pidfd of the
+ * child, so hfx learns of its exit at once (no polling interval in the
+ * downtime window). */
 static enum hfx_rc run_command(const struct hfx_ctx *ctx, char *const argv[],
 			       int timeout_s, struct cmd_result *res,
 			       struct hfx_err *err)
 {
 	int64_t deadline = hfx_now_ms() + (int64_t)timeout_s * 1000;
 	int64_t term_at = -1;
-	int pipefd[2], wstatus = 0;
-	bool reaped = false, pipe_open = true;
+	int pipefd[2], pidfd, wstatus = 0;
+	bool pipe_open = true, exited = false;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
@@ -135,25 +138,37 @@ static enum hfx_rc run_command(const struct hfx_ctx *ctx, char *const argv[],
 	setpgid(pid, pid);
 	close(pipefd[1]);
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	while (!reaped) {
-		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
-		int64_t now;
-		pid_t w;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		int e = errno;
 
-		if (pipe_open) {
-			if (poll(&pfd, 1, 50) > 0) {
-				if (pfd.revents & POLLIN)
-					collect(pipefd[0], res);
-				else if (pfd.revents & (POLLHUP | POLLERR))
-					pipe_open = false;
-			}
-		} else {
-			struct timespec ts = { 0, 20 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(pipefd[0]);
+		errno = e;
+		return hfx_err_sys(err, HFX_ERR_IO,
+				   "pidfd_open (Linux 5.3 or later is required)");
+	}
+	while (!exited) {
+		struct pollfd pfd[2] = {
+			{ .fd = pidfd, .events = POLLIN },
+			{ .fd = pipe_open ? pipefd[0] : -1, .events = POLLIN },
+		};
+		int64_t now = hfx_now_ms();
+		int64_t wake = term_at < 0 ? deadline : term_at + KILL_GRACE_MS;
+		int r = poll(pfd, 2, wake > now ? (int)(wake - now) : 0);
+
+		if (r < 0 && errno != EINTR) {
+			kill(-pid, SIGKILL);	/* cannot wait safely: end it */
+			break;
 		}
-		w = waitpid(pid, &wstatus, WNOHANG);
-		if (w == pid) {
-			reaped = true;
+		if (r > 0 && (pfd[1].revents & POLLIN))
+			collect(pipefd[0], res);
+		if (r > 0 && (pfd[1].revents & (POLLHUP | POLLERR)) &&
+		    !(pfd[1].revents & POLLIN))
+			pipe_open = false;
+		if (r > 0 && (pfd[0].revents & POLLIN)) {
+			exited = true;
 			break;
 		}
 		now = hfx_now_ms();
@@ -165,6 +180,8 @@ static enum hfx_rc run_command(const struct hfx_ctx *ctx, char *const argv[],
 			kill(-pid, SIGKILL);
 		}
 	}
+	waitpid(pid, &wstatus, 0);
+	close(pidfd);
 	collect(pipefd[0], res);
 	close(pipefd[0]);
 	if (WIFEXITED(wstatus))

@@ -4,10 +4,16 @@
 #include "store.h"
 #include "fsutil.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Where the originals of files in directory `dirfd` are kept: the store
@@ -92,4 +98,62 @@ enum hfx_rc hfx_store_place(const char *store, const char *id,
 		return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
 	}
 	return HFX_OK;
+}
+
+/* In the purging process: unlink every file of one trash directory, then
+ * the directory (it fails harmlessly if new files arrived meanwhile). */
+static void empty_trash(int rootfd, const char *rel)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd = openat(rootfd, rel,
+			O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			unlinkat(dirfd(dir), de->d_name, 0);
+	closedir(dir);
+	unlinkat(rootfd, rel, AT_REMOVEDIR);
+}
+
+void hfx_store_purge(struct hfx_ctx *ctx, char *const *trash, size_t n)
+{
+	pid_t pid;
+
+	if (n == 0)
+		return;
+	pid = fork();
+	if (pid < 0) {
+		/* No process to spare: empty them now instead. */
+		for (size_t i = 0; i < n; i++)
+			empty_trash(ctx->rootfd, trash[i]);
+		return;
+	}
+	if (pid > 0) {
+		waitpid(pid, NULL, 0);	/* the intermediate child exits at once */
+		return;
+	}
+	/* Detach: a new session, and a grandchild that init adopts, so the
+	 * command (and a script waiting on it) need not wait. */
+	if (setsid() < 0 || fork() != 0)
+		_exit(0);
+	for (int fd = 0; fd < 1024; fd++)
+		if (fd != ctx->rootfd)
+			close(fd);
+	signal(SIGHUP, SIG_IGN);
+	if (setpriority(PRIO_PROCESS, 0, 19) < 0) {
+		/* still correct, only less polite */
+	}
+	/* ioprio_set(IOPRIO_WHO_PROCESS, self, IOPRIO_CLASS_IDLE) */
+	syscall(SYS_ioprio_set, 1, 0, 3 << 13);
+	for (size_t i = 0; i < n; i++)
+		empty_trash(ctx->rootfd, trash[i]);
+	_exit(0);
 }

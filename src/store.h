@@ -27,4 +27,15 @@ enum hfx_rc hfx_store_place(const char *store, const char *id,
 			    const char *target, const char *suffix,
 			    char **dir, char **base, struct hfx_err *err);
 
+/* The trash of a store: where a finished rollback moves the hotfix's own
+ * files instead of deleting them inline (freeing many blocks can take
+ * seconds, especially with online discard).  "<store>/.trash". */
+#define HFX_STORE_TRASH ".trash"
+
+/* Empty the given trash directories (root-relative) in a detached
+ * background process, at idle I/O priority, and return at once.  Also
+ * called when a later command finds a trash left by an interrupted
+ * purge.  Best effort: a trash not emptied is emptied next time. */
+void hfx_store_purge(struct hfx_ctx *ctx, char *const *trash, size_t n);
+
 #endif

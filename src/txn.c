@@ -52,6 +52,7 @@
 #include "txn.h"
 #include "db.h"
 #include "fsutil.h"
+#include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -454,39 +455,27 @@ enum hfx_rc hfx_txn_mark_staged(struct hfx_ctx *ctx, struct hfx_txn *txn,
 		bool exists;
 		int fd;
 
-		/* The target must still be what we planned on. */
-		fd = hfx_txn_dir(ctx, txn, e->dir, false, err);
-		if (fd < 0) {
-			rc = err->code;
-			break;
-		}
-		entry_label(ctx, e->dir, e->base, label, sizeof(label));
-		rc = stat_at(fd, e->base, &sb, &exists, label, err);
-		if (rc != HFX_OK)
-			break;
-		if (exists != (e->old_ino >= 0) ||
-		    (exists && !same_inode(&sb, e->old_dev, e->old_ino))) {
-			rc = hfx_err_set(err, HFX_ERR_FAILED,
-					 "%s changed while the hotfix was being staged; nothing was changed, try again",
-					 label);
-			break;
-		}
+		/* (The targets are checked again by each swap step.) */
 		if (!e->in_base)
 			continue;
-		fd = hfx_txn_dir(ctx, txn, e->in_dir, false, err);
-		if (fd < 0) {
-			rc = err->code;
-			break;
+		if (e->in_ino < 0) {
+			fd = hfx_txn_dir(ctx, txn, e->in_dir, false, err);
+			if (fd < 0) {
+				rc = err->code;
+				break;
+			}
+			entry_label(ctx, e->in_dir, e->in_base, label,
+				    sizeof(label));
+			rc = stat_at(fd, e->in_base, &sb, &exists, label, err);
+			if (rc == HFX_OK && (!exists || !S_ISREG(sb.st_mode)))
+				rc = hfx_err_set(err, HFX_ERR_FAILED,
+						 "%s disappeared before the swap",
+						 label);
+			if (rc != HFX_OK)
+				break;
+			e->in_dev = (int64_t)sb.st_dev;
+			e->in_ino = (int64_t)sb.st_ino;
 		}
-		entry_label(ctx, e->in_dir, e->in_base, label, sizeof(label));
-		rc = stat_at(fd, e->in_base, &sb, &exists, label, err);
-		if (rc == HFX_OK && (!exists || !S_ISREG(sb.st_mode)))
-			rc = hfx_err_set(err, HFX_ERR_FAILED,
-					 "%s disappeared before the swap", label);
-		if (rc != HFX_OK)
-			break;
-		e->in_dev = (int64_t)sb.st_dev;
-		e->in_ino = (int64_t)sb.st_ino;
 		sqlite3_bind_int64(st, 1, e->in_dev);
 		sqlite3_bind_int64(st, 2, e->in_ino);
 		sqlite3_bind_int64(st, 3, txn->id);
@@ -562,28 +551,33 @@ static enum hfx_rc entry_link(struct hfx_ctx *ctx, struct hfx_txn *txn,
 		return err->code;
 	entry_label(ctx, e->dir, e->base, label, sizeof(label));
 	entry_label(ctx, e->keep_dir, e->keep_base, klabel, sizeof(klabel));
-	rc = stat_at(kfd, e->keep_base, &sb, &exists, klabel, err);
-	if (rc != HFX_OK)
-		return rc;
-	if (exists) {
-		if (same_inode(&sb, e->old_dev, e->old_ino))
-			return HFX_OK;	/* done before a crash */
-		return hfx_err_set(err, HFX_ERR_FAILED,
-				   "the store already holds %s; refusing to overwrite it",
-				   klabel);
-	}
 	rc = stat_at(tfd, e->base, &sb, &exists, label, err);
 	if (rc != HFX_OK)
 		return rc;
-	if (!exists || !same_inode(&sb, e->old_dev, e->old_ino))
+	if (!exists || !same_inode(&sb, e->old_dev, e->old_ino)) {
+		/* Before a crash, T may already have been swapped. */
+		if (exists && same_inode(&sb, e->in_dev, e->in_ino))
+			return HFX_OK;
 		return hfx_err_set(err, HFX_ERR_FAILED,
 				   "%s changed since it was checked; nothing was changed",
 				   label);
+	}
 	hfx_fault_step(&ctx->fault, "link");
-	if (linkat(tfd, e->base, kfd, e->keep_base, 0) < 0)
-		return hfx_err_sys(err, HFX_ERR_IO,
-				   "keeping the original %s as %s", label,
-				   klabel);
+	if (linkat(tfd, e->base, kfd, e->keep_base, 0) < 0) {
+		if (errno != EEXIST)
+			return hfx_err_sys(err, HFX_ERR_IO,
+					   "keeping the original %s as %s", label,
+					   klabel);
+		/* Linked before a crash -- or someone else's file. */
+		rc = stat_at(kfd, e->keep_base, &sb, &exists, klabel, err);
+		if (rc != HFX_OK)
+			return rc;
+		if (!exists || !same_inode(&sb, e->old_dev, e->old_ino))
+			return hfx_err_set(err, HFX_ERR_FAILED,
+					   "the store already holds %s; refusing to overwrite it",
+					   klabel);
+		return HFX_OK;
+	}
 	mark_dirty(txn, kfd);
 	return HFX_OK;
 }
@@ -755,11 +749,21 @@ static enum hfx_rc entry_undo(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	} else {
 		struct hfx_event ev = { .type = HFX_EV_WARNING,
 					.hotfix = txn->hotfix, .text = label };
-		char text[4400];
+		char text[8600];
 
+		/* Someone else changed T.  Our link to the original may be
+		 * dropped only if the original still has another name; if
+		 * not, the store's link is all that is left of it. */
+		if (k_exists && kst.st_nlink > 1) {
+			hfx_fault_step(&ctx->fault, "undo-unlink");
+			if (unlinkat(kfd, e->keep_base, 0) == 0)
+				mark_dirty(txn, kfd);
+			k_exists = false;
+		}
 		snprintf(text, sizeof(text),
-			 "%s was changed by someone else during the transaction; left as it is",
-			 label);
+			 "%s was changed by someone else during the transaction; left as it is%s%s",
+			 label, k_exists ? "; its original is kept as " : "",
+			 k_exists ? klabel : "");
 		ev.text = text;
 		hfx_event_emit(&ctx->ev, &ev);
 	}
@@ -898,46 +902,114 @@ enum hfx_rc hfx_txn_forget(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	return rc;
 }
 
+/* Move a finished rollback's temporary into its store's trash (see
+ * store.h); `trash` collects the trash directories used. */
+static enum hfx_rc trash_entry(struct hfx_ctx *ctx, struct hfx_txn *txn,
+			       size_t i, char ***trash, size_t *ntrash,
+			       struct hfx_err *err)
+{
+	struct hfx_txn_entry *e = &txn->entries[i];
+	size_t stop = store_prefix_len(ctx, e->keep_dir);
+	char label[4200], name[64], *rel;
+	struct stat sb;
+	bool exists, known = false;
+	int kfd, tfd;
+	enum hfx_rc rc;
+
+	kfd = hfx_txn_dir(ctx, txn, e->keep_dir, false, err);
+	if (kfd < 0) {
+		hfx_err_clear(err);	/* nothing there to clean */
+		return HFX_OK;
+	}
+	entry_label(ctx, e->keep_dir, e->keep_base, label, sizeof(label));
+	rc = stat_at(kfd, e->keep_base, &sb, &exists, label, err);
+	if (rc != HFX_OK || !exists)
+		return rc;
+	if (!stop) {
+		hfx_fault_step(&ctx->fault, "finish-unlink");
+		if (unlinkat(kfd, e->keep_base, 0) < 0)
+			return hfx_err_sys(err, HFX_ERR_IO, "removing %s", label);
+		mark_dirty(txn, kfd);
+		return HFX_OK;
+	}
+	rel = malloc(stop + sizeof(HFX_STORE_TRASH));
+	if (!rel)
+		return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+	memcpy(rel, e->keep_dir, stop);
+	strcpy(rel + stop, HFX_STORE_TRASH);
+	tfd = hfx_txn_dir(ctx, txn, rel, true, err);
+	if (tfd < 0) {
+		free(rel);
+		return err->code;
+	}
+	snprintf(name, sizeof(name), "%lld-%zu", (long long)txn->id, i);
+	hfx_fault_step(&ctx->fault, "finish-trash");
+	if (renameat(kfd, e->keep_base, tfd, name) < 0) {
+		free(rel);
+		return hfx_err_sys(err, HFX_ERR_IO, "removing %s", label);
+	}
+	mark_dirty(txn, kfd);
+	mark_dirty(txn, tfd);
+	for (size_t k = 0; k < *ntrash; k++)
+		known = known || strcmp((*trash)[k], rel) == 0;
+	if (!known) {
+		char **grown = realloc(*trash, (*ntrash + 1) * sizeof(*grown));
+
+		if (!grown) {
+			free(rel);
+			return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+		}
+		*trash = grown;
+		grown[(*ntrash)++] = rel;
+	} else {
+		free(rel);
+	}
+	return HFX_OK;
+}
+
 enum hfx_rc hfx_txn_finish(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			   struct hfx_err *err)
 {
-	char label[4200];
+	char label[4200], **trash = NULL;
+	size_t ntrash = 0;
 	enum hfx_rc rc = HFX_OK;
 
 	for (size_t i = 0; rc == HFX_OK && i < txn->n; i++) {
 		struct hfx_txn_entry *e = &txn->entries[i];
-		const char *dir = NULL, *base = NULL;
 		struct stat sb;
 		bool exists;
 		int fd;
 
 		if (e->keep_temp && e->keep_base) {
-			dir = e->keep_dir;
-			base = e->keep_base;
-		} else if (e->in_temp && e->in_base) {
-			dir = e->in_dir;	/* a staged file never used */
-			base = e->in_base;
-		}
-		if (!dir)
+			rc = trash_entry(ctx, txn, i, &trash, &ntrash, err);
 			continue;
-		fd = hfx_txn_dir(ctx, txn, dir, false, err);
+		}
+		if (!e->in_temp || !e->in_base)
+			continue;
+		/* A staged file that was never used. */
+		fd = hfx_txn_dir(ctx, txn, e->in_dir, false, err);
 		if (fd < 0) {
-			hfx_err_clear(err);	/* nothing there to clean */
+			hfx_err_clear(err);
 			continue;
 		}
-		entry_label(ctx, dir, base, label, sizeof(label));
-		rc = stat_at(fd, base, &sb, &exists, label, err);
+		entry_label(ctx, e->in_dir, e->in_base, label, sizeof(label));
+		rc = stat_at(fd, e->in_base, &sb, &exists, label, err);
 		if (rc != HFX_OK || !exists)
 			continue;
 		hfx_fault_step(&ctx->fault, "finish-unlink");
-		if (unlinkat(fd, base, 0) < 0)
+		if (unlinkat(fd, e->in_base, 0) < 0)
 			rc = hfx_err_sys(err, HFX_ERR_IO, "removing %s", label);
 		mark_dirty(txn, fd);
 	}
 	if (rc == HFX_OK)
 		rc = sync_dirty(ctx, txn, err);
+	if (rc == HFX_OK && txn->kind == HFX_TXN_ROLLBACK)
+		prune_store_dirs(ctx, txn);	/* an install keeps its store */
 	if (rc == HFX_OK)
-		prune_store_dirs(ctx, txn);
+		hfx_store_purge(ctx, trash, ntrash);
+	for (size_t k = 0; k < ntrash; k++)
+		free(trash[k]);
+	free(trash);
 	return rc;
 }
 

@@ -139,6 +139,7 @@ crash_state() {
 crash_check() {
 	_r=$1 _label=$2 _expect=${3:-}
 	_why=""
+	wait_trash "$_r" || _why="$_why the store's trash was not emptied;"
 	_state=$(crash_state "$_r")
 	[ "$_state" = mixed ] && _why="$_why files mixed:$(diff "$T/set-old" "$T/set-now" | grep '^>' | tr '\n' ' ');"
 	[ -n "$_expect" ] && [ "$_state" != "$_expect" ] && _why="$_why state $_state, expected $_expect;"

@@ -132,9 +132,22 @@ unchanged() {
 	fi
 }
 
-# no_temporaries ROOT DESC: no *.hfx-* staging or undo file anywhere.
+# wait_trash ROOT: a rollback moves the hotfix's files into the store's
+# .trash and a background process empties it; wait (up to 20 s) until it
+# is gone, so that what follows sees the settled state.
+wait_trash() {
+	for _ in $(seq 1 400); do
+		[ -z "$(find "$1" -type d -name .trash 2>/dev/null | head -n 1)" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# no_temporaries ROOT DESC: no *.hfx-* staging or undo file anywhere, and
+# the store's trash emptied.
 no_temporaries() {
-	_left=$(find "$1" -name '*.hfx-*' 2>/dev/null | head -n 5)
+	wait_trash "$1" || diag "the store's trash was not emptied within 20 s"
+	_left=$(find "$1" \( -name '*.hfx-*' -o -name .trash \) 2>/dev/null | head -n 5)
 	is "$_left" "" "$2"
 }
 
