@@ -350,13 +350,41 @@ static enum hfx_rc service_action(struct hfx_ctx *ctx, struct hfx_service *svc,
 	return HFX_OK;
 }
 
+/* Is the process named by the service's pid file alive?  (A zombie is
+ * not: it runs no code.) */
+static bool pidfile_alive(struct hfx_ctx *ctx, const struct hfx_service *svc)
+{
+	long pid = hfx_pidfile_read(ctx->rootfd, svc->conf->pidfile + 1);
+	char path[64], buf[512], *paren;
+	ssize_t n;
+	int fd;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
 enum hfx_rc hfx_service_stop(struct hfx_ctx *ctx, struct hfx_service *svc,
 			     struct hfx_err *err)
 {
 	enum hfx_rc rc = service_action(ctx, svc, "stop", err);
 	bool running = false;
 
-	if (rc == HFX_OK)
+	/* Trust, but verify: with a pid file that is a look in /proc, not
+	 * one more command inside the downtime window. */
+	if (rc == HFX_OK && svc->conf && svc->conf->pidfile)
+		running = pidfile_alive(ctx, svc);
+	else if (rc == HFX_OK)
 		rc = hfx_service_is_running(ctx, svc, &running, err);
 	if (rc == HFX_OK && running)
 		rc = hfx_err_set(err, HFX_ERR_SERVICE,

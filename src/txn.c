@@ -10,8 +10,8 @@
  *   STAGING    the plan is journaled (every entry: T, I, K, T's inode);
  *              incoming files are being written next to their targets.
  *   STAGED     incoming files are fsynced and their inodes journaled.
- *   STOPPING   the services to stop are journaled, then stopped.
- *   SWAPPING   entries are being swapped; afterwards services start.
+ *   SWAPPING   the services to stop are journaled; then they are
+ *              stopped, entries are swapped, services start again.
  *   COMMITTED  the record (hotfix and file rows) was written in the same
  *              database transaction that set this phase.
  *
@@ -66,7 +66,6 @@
 static const char *const phase_names[] = {
 	[HFX_PHASE_STAGING] = "staging",
 	[HFX_PHASE_STAGED] = "staged",
-	[HFX_PHASE_STOPPING] = "stopping",
 	[HFX_PHASE_SWAPPING] = "swapping",
 	[HFX_PHASE_COMMITTED] = "committed",
 };
@@ -525,7 +524,10 @@ enum hfx_rc hfx_txn_mark_stopping(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	for (size_t i = 0; i < set->n; i++)
 		if (set->svc[i].was_running)
 			p += sprintf(p, "%s\n", set->svc[i].name);
-	rc = set_phase(ctx, txn, HFX_PHASE_STOPPING, names, err);
+	/* From here on recovery stops what runs and undoes whatever was
+	 * swapped: one journal write before the first stop, none inside the
+	 * downtime window. */
+	rc = set_phase(ctx, txn, HFX_PHASE_SWAPPING, names, err);
 	free(names);
 	return rc;
 }
@@ -644,9 +646,8 @@ enum hfx_rc hfx_txn_keep(struct hfx_ctx *ctx, struct hfx_txn *txn,
 enum hfx_rc hfx_txn_swap(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			 struct hfx_err *err)
 {
-	enum hfx_rc rc;
+	enum hfx_rc rc = HFX_OK;
 
-	rc = set_phase(ctx, txn, HFX_PHASE_SWAPPING, NULL, err);
 	for (size_t i = 0; rc == HFX_OK && i < txn->n; i++)
 		rc = entry_replace(ctx, txn, &txn->entries[i], err);
 	if (rc == HFX_OK)

@@ -38,8 +38,7 @@ enum hfx_txn_kind {
 enum hfx_txn_phase {
 	HFX_PHASE_STAGING,	/* plan written; incoming files being made */
 	HFX_PHASE_STAGED,	/* incoming files durable, inodes journaled */
-	HFX_PHASE_STOPPING,	/* services recorded and being stopped */
-	HFX_PHASE_SWAPPING,	/* entries being swapped / services started */
+	HFX_PHASE_SWAPPING,	/* services recorded; stop, swap, start */
 	HFX_PHASE_COMMITTED,	/* record written; only cleanup remains */
 };
 
@@ -91,7 +90,7 @@ int hfx_txn_dir(struct hfx_ctx *ctx, struct hfx_txn *txn, const char *rel,
 enum hfx_rc hfx_txn_mark_staged(struct hfx_ctx *ctx, struct hfx_txn *txn,
 				struct hfx_err *err);
 
-/* Journal the services about to be stopped (phase STOPPING). */
+/* Journal the services about to be stopped (phase SWAPPING). */
 enum hfx_rc hfx_txn_mark_stopping(struct hfx_ctx *ctx, struct hfx_txn *txn,
 				  const struct hfx_service_set *set,
 				  struct hfx_err *err);
@@ -101,8 +100,8 @@ enum hfx_rc hfx_txn_mark_stopping(struct hfx_ctx *ctx, struct hfx_txn *txn,
 enum hfx_rc hfx_txn_keep(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			 struct hfx_err *err);
 
-/* Phase SWAPPING, then rename every I to T (or remove T), and make it
- * durable.  On error the caller undoes with hfx_txn_undo(). */
+/* Rename every I to T (or remove T), and make it durable (phase
+ * SWAPPING, set by hfx_txn_mark_stopping).  On error, undo. */
 enum hfx_rc hfx_txn_swap(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			 struct hfx_err *err);
 
