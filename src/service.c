@@ -593,7 +593,8 @@ void hfx_services_free(struct hfx_service_set *set)
 
 int64_t hfx_services_downtime(const struct hfx_service_set *set)
 {
-	if (set->first_stop_ms < 0 || set->last_start_ms < 0)
+	/* (A set never prepared is all zeros: no window either.) */
+	if (set->first_stop_ms <= 0 || set->last_start_ms <= 0)
 		return -1;
 	return set->last_start_ms - set->first_stop_ms;
 }
