@@ -162,7 +162,7 @@ enum hfx_rc hfx_trust_load(int trustdir, const char *label,
 		nnames++;
 	}
 	closedir(dir);
-	if (rc == HFX_OK)
+	if (rc == HFX_OK && nnames > 1)
 		qsort(names, nnames, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < nnames && rc == HFX_OK; i++)
 		rc = load_pem_file(t, trustdir, names[i], label, err);

@@ -141,7 +141,6 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	raise_fd_limit();
-	cli.warnings = json_array();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+" CLI_GLOBAL_SHORT, opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -166,6 +165,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cli.command = cmd->name;
+	cli.warnings = json_array();
 	argc -= optind;
 	argv += optind;
 	optind = 0;	/* GNU getopt: re-initialise for the command */
