@@ -77,17 +77,72 @@ static enum hfx_rc split_names(const char *text, char ***out, size_t *n,
 	return HFX_OK;
 }
 
-/* The row of `path` that replaced bytes written by `id` (the immediate
- * successor on that path), or NULL. */
-static enum hfx_rc successor_on_path(sqlite3 *db, const char *id,
-				     const char *path, char **owner,
-				     struct hfx_err *err)
+/* The later hotfixes that replaced bytes written by `id`, path by path:
+ * (path, hotfix) pairs, loaded with one query (it is usually empty). */
+struct successors {
+	char **path, **hotfix;
+	size_t n;
+};
+
+static void successors_free(struct successors *sc)
 {
-	return hfx_db_query_text(db,
-				 "SELECT hotfix_id FROM file WHERE path = ?2"
-				 " AND prev_hotfix = ?1 AND hotfix_id != ?1 LIMIT 1",
-				 id, path, owner, "looking up a later hotfix",
-				 err);
+	for (size_t i = 0; i < sc->n; i++) {
+		free(sc->path[i]);
+		free(sc->hotfix[i]);
+	}
+	free(sc->path);
+	free(sc->hotfix);
+	memset(sc, 0, sizeof(*sc));
+}
+
+static enum hfx_rc successors_load(sqlite3 *db, const char *id,
+				   struct successors *sc, struct hfx_err *err)
+{
+	sqlite3_stmt *st;
+	enum hfx_rc rc;
+	int s;
+
+	memset(sc, 0, sizeof(*sc));
+	rc = hfx_db_prepare(db,
+			    "SELECT path, hotfix_id FROM file"
+			    " WHERE prev_hotfix = ?1 AND hotfix_id != ?1",
+			    &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		char **p = realloc(sc->path, (sc->n + 1) * sizeof(*p));
+		char **h = p ? realloc(sc->hotfix, (sc->n + 1) * sizeof(*h)) : NULL;
+
+		if (p)
+			sc->path = p;
+		if (h)
+			sc->hotfix = h;
+		if (!p || !h) {
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+			break;
+		}
+		sc->path[sc->n] = hfx_db_column_strdup(st, 0);
+		sc->hotfix[sc->n] = hfx_db_column_strdup(st, 1);
+		sc->n++;
+		if (!sc->path[sc->n - 1] || !sc->hotfix[sc->n - 1]) {
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+			break;
+		}
+	}
+	if (rc == HFX_OK && s != SQLITE_DONE)
+		rc = hfx_db_fail(db, err, "looking up later hotfixes");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const char *successor_of_path(const struct successors *sc,
+				     const char *path)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (strcmp(sc->path[i], path) == 0)
+			return sc->hotfix[i];
+	return NULL;
 }
 
 /* Unchanged since install?  Fast by stat, else by hash. */
@@ -318,20 +373,24 @@ static enum hfx_rc plan(struct rollback *rb, struct hfx_err *err)
 	size_t n = 0, used = 0;
 	enum hfx_rc rc;
 
+	struct successors sc = { 0 };
+
 	rc = hfx_txn_new(HFX_TXN_ROLLBACK, rec->id, 2 * rec->nfiles, &rb->txn,
 			 err);
 	if (rc == HFX_OK)
 		rc = hfx_txn_reserve_id(ctx, rb->txn, err);
+	/* Many lookups: one read transaction, one lock. */
+	if (rc == HFX_OK)
+		rc = hfx_db_begin_read(ctx->db, err);
+	if (rc == HFX_OK)
+		rc = successors_load(ctx->db, rec->id, &sc, err);
 	for (size_t i = 0; rc == HFX_OK && i < rec->nfiles; i++) {
 		const struct hfx_file_rec *f = &rec->files[i];
-		char *successor = NULL;
+		const char *successor;
 
 		if (strcmp(f->action, "keep") == 0)
 			continue;
-		rc = successor_on_path(ctx->db, rec->id, f->path, &successor,
-				       err);
-		if (rc != HFX_OK)
-			break;
+		successor = successor_of_path(&sc, f->path);
 		if (successor && !ctx->opt.force) {
 			if (used + strlen(f->path) + strlen(successor) + 16 <
 			    sizeof(refused))
@@ -340,15 +399,14 @@ static enum hfx_rc plan(struct rollback *rb, struct hfx_err *err)
 							 "%s/%s (replaced by %s)",
 							 used ? ", " : "", f->path,
 							 successor);
-			free(successor);
 			continue;
 		}
 		if (successor)
 			rc = plan_handover(rb, f, successor, &n, err);
 		else if (!refused[0])
 			rc = plan_entry(rb, f, &n, err);
-		free(successor);
 	}
+	successors_free(&sc);
 	if (rc == HFX_OK && !ctx->opt.force)
 		rc = hfx_record_dependents(ctx->db, rec->id, &dependents, err);
 	if (rc == HFX_OK && (refused[0] || dependents))
@@ -363,6 +421,7 @@ static enum hfx_rc plan(struct rollback *rb, struct hfx_err *err)
 				 refused,
 				 refused[0] ? " (which hands those files over to them)" : "");
 	free(dependents);
+	hfx_db_rollback(ctx->db);	/* end the read transaction */
 	if (rc == HFX_OK)
 		rb->txn->n = n;
 	return rc;
