@@ -29,6 +29,7 @@
  * O_NOFOLLOW, so a symlink planted in the product tree can neither send a
  * write elsewhere nor make hfx replace a link instead of a file.
  */
+#include "grow.h"
 #include "install.h"
 #include "db.h"
 #include "fileinfo.h"
@@ -273,17 +274,10 @@ static enum hfx_rc plan_locate(struct install *in, struct plan_file *pf,
 			}
 			return err->code;
 		}
-		if (dm->n == dm->cap) {
-			size_t cap = dm->cap ? dm->cap * 2 : 16;
-			struct dir_memo *grown = realloc(dm->v, cap * sizeof(*grown));
-
-			if (!grown) {
-				close(d);
-				free(parent);
-				return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
-			}
-			dm->v = grown;
-			dm->cap = cap;
+		if (!hfx_grow(&dm->v, &dm->cap, dm->n, sizeof(*dm->v))) {
+			close(d);
+			free(parent);
+			return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
 		}
 		memo = &dm->v[dm->n];
 		memo->parent = parent;

@@ -6,6 +6,7 @@
  * After the INI pass, whole-manifest checks run: required keys, unique and
  * non-nested targets (via a sorted index also used for lookups).
  */
+#include "grow.h"
 #include "manifest.h"
 #include "inifile.h"
 
@@ -354,15 +355,8 @@ static enum hfx_rc on_section(void *user, const char *section, unsigned line,
 			   target, why);
 	if (m->nfiles == HFX_MANIFEST_MAX_FILES)
 		return BAD("more than %d files", HFX_MANIFEST_MAX_FILES);
-	if (m->nfiles == ps->cap_files) {
-		size_t cap = ps->cap_files ? ps->cap_files * 2 : 16;
-		void *grown = realloc(m->files, cap * sizeof(*m->files));
-
-		if (!grown)
-			return OOM();
-		m->files = grown;
-		ps->cap_files = cap;
-	}
+	if (!hfx_grow(&m->files, &ps->cap_files, m->nfiles, sizeof(*m->files)))
+		return OOM();
 	f = &m->files[m->nfiles];
 	memset(f, 0, sizeof(*f));
 	f->date_epoch = -1;

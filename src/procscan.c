@@ -5,6 +5,7 @@
  * (ENOENT, ESRCH, EACCES) just skips that process.  Only the scan of /proc
  * itself failing is an error.
  */
+#include "grow.h"
 #include "procscan.h"
 
 #include <ctype.h>
@@ -153,17 +154,10 @@ enum hfx_rc hfx_procscan(const struct hfx_file_id *ids, size_t n,
 			hit = scan_fds(pid, ids, n);
 		if (!hit)
 			continue;
-		if (out->n == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			struct hfx_proc *grown = realloc(out->v, ncap * sizeof(*grown));
-
-			if (!grown) {
-				closedir(proc);
-				hfx_proc_list_free(out);
-				return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
-			}
-			out->v = grown;
-			cap = ncap;
+		if (!hfx_grow(&out->v, &cap, out->n, sizeof(*out->v))) {
+			closedir(proc);
+			hfx_proc_list_free(out);
+			return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
 		}
 		p = &out->v[out->n++];
 		memset(p, 0, sizeof(*p));

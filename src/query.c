@@ -11,6 +11,7 @@
  * so it reads the database once through indexed lookups, opens only the
  * hotfix's files, and hashes a file only when it has no PE version.
  */
+#include "grow.h"
 #include "query.h"
 #include "db.h"
 #include "fileinfo.h"
@@ -511,18 +512,10 @@ enum hfx_rc hfx_verify(struct hfx_ctx *ctx, char *const *ids, size_t n,
 			rc = owns(ctx, rec->id, f->path, &mine, err);
 			if (rc != HFX_OK || !mine)
 				continue;	/* a later hotfix answers for it */
-			if (res->n == cap) {
-				size_t ncap = cap ? cap * 2 : 16;
-				void *grown = realloc(res->files,
-						      ncap * sizeof(*res->files));
-
-				if (!grown) {
-					rc = hfx_err_set(err, HFX_ERR_NOMEM,
-							 "out of memory");
-					break;
-				}
-				res->files = grown;
-				cap = ncap;
+			if (!hfx_grow(&res->files, &cap, res->n,
+				      sizeof(*res->files))) {
+				rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+				break;
 			}
 			memset(&res->files[res->n], 0, sizeof(*res->files));
 			rc = verify_file(ctx, rec->id, f, full,

@@ -6,6 +6,7 @@
  * used on every query (by path, by SHA-256) have indexes (db.c), so a
  * query stays fast with ten thousand hotfixes recorded.
  */
+#include "grow.h"
 #include "record.h"
 #include "db.h"
 
@@ -174,17 +175,9 @@ enum hfx_rc hfx_record_get(sqlite3 *db, const char *id,
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (r->nfiles == cap) {
-			size_t ncap = cap ? cap * 2 : 8;
-			void *grown = realloc(r->files, ncap * sizeof(*r->files));
-
-			if (!grown) {
-				rc = hfx_err_set(err, HFX_ERR_NOMEM,
-						 "out of memory");
-				break;
-			}
-			r->files = grown;
-			cap = ncap;
+		if (!hfx_grow(&r->files, &cap, r->nfiles, sizeof(*r->files))) {
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+			break;
 		}
 		memset(&r->files[r->nfiles], 0, sizeof(*r->files));
 		file_from_row(st, &r->files[r->nfiles++]);
@@ -218,17 +211,9 @@ enum hfx_rc hfx_record_list(sqlite3 *db, struct hfx_hotfix_rec ***out,
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hfx_hotfix_rec *r;
 
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			void *grown = realloc(list, ncap * sizeof(*list));
-
-			if (!grown) {
-				rc = hfx_err_set(err, HFX_ERR_NOMEM,
-						 "out of memory");
-				break;
-			}
-			list = grown;
-			cap = ncap;
+		if (!hfx_grow(&list, &cap, *n, sizeof(*list))) {
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+			break;
 		}
 		r = hotfix_from_row(st);
 		if (!r) {
@@ -591,17 +576,9 @@ enum hfx_rc hfx_record_history(sqlite3 *db, const char *hotfix,
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hfx_event_rec *e;
 
-		if (*n == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			void *grown = realloc(list, ncap * sizeof(*list));
-
-			if (!grown) {
-				rc = hfx_err_set(err, HFX_ERR_NOMEM,
-						 "out of memory");
-				break;
-			}
-			list = grown;
-			cap = ncap;
+		if (!hfx_grow(&list, &cap, *n, sizeof(*list))) {
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+			break;
 		}
 		e = &list[(*n)++];
 		e->id = sqlite3_column_int64(st, 0);

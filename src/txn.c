@@ -49,6 +49,7 @@
  * Every state change calls hfx_fault_step() first (see fault.h): the
  * crash-point test kills the process at each one in turn.
  */
+#include "grow.h"
 #include "txn.h"
 #include "db.h"
 #include "fsutil.h"
@@ -151,17 +152,10 @@ int hfx_txn_dir(struct hfx_ctx *ctx, struct hfx_txn *txn, const char *rel,
 			    "%s", local.msg);
 		return -1;
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct dir_slot *grown = realloc(c->v, cap * sizeof(*grown));
-
-		if (!grown) {
-			close(fd);
-			hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
-			return -1;
-		}
-		c->v = grown;
-		c->cap = cap;
+	if (!hfx_grow(&c->v, &c->cap, c->n, sizeof(*c->v))) {
+		close(fd);
+		hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+		return -1;
 	}
 	c->v[c->n].rel = strdup(rel);
 	if (!c->v[c->n].rel) {
@@ -1139,18 +1133,10 @@ static enum hfx_rc load_entries(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hfx_txn_entry *e;
 
-		if (txn->n == cap) {
-			size_t ncap = cap ? cap * 2 : 16;
-			void *grown = realloc(txn->entries,
-					      ncap * sizeof(*txn->entries));
-
-			if (!grown) {
-				rc = hfx_err_set(err, HFX_ERR_NOMEM,
-						 "out of memory");
-				break;
-			}
-			txn->entries = grown;
-			cap = ncap;
+		if (!hfx_grow(&txn->entries, &cap, txn->n,
+			      sizeof(*txn->entries))) {
+			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
+			break;
 		}
 		e = &txn->entries[txn->n++];
 		memset(e, 0, sizeof(*e));
