@@ -37,11 +37,11 @@ step "Build and sign the package"
 run "$HFX" pack "$HFX_SRCDIR/manifests/KB899801.ini" \
 	--payload "$HFX_SRCDIR/payload/KB899801" \
 	--key "$pki/publisher.key" --cert "$pki/publisher.pem" -o "$pkg"
-run "$HFX" info --root "$root" "$pkg" 2>/dev/null || true
 
 step "A root with Exchange Server 2003 at 6.5.7226.0 and its two services"
 make_root "$root" "$pki" || fail "making the root"
 services_start "$root" || fail "starting the services"
+run "$HFX" info --root "$root" "$pkg" || fail "info exited $?"
 run "$HFX" fileversion "$root"/opt/exchsrvr/bin/Lscps.dll "$root"/opt/exchsrvr/bin/Lsmexif.dll
 for s in lotus calendar; do
 	echo "service $s (pid $(service_pid "$root" $s)) loaded Lscps.dll $(service_version "$root" $s Lscps.dll)"
