@@ -73,15 +73,20 @@ static void trim(char *s)
 static enum hfx_rc parse_list(const char *key, const char *value, bool ids,
 			      char ***out, size_t *n, struct hfx_err *err)
 {
-	char *copy = strdup(value), *save = NULL, *item;
+	char *copy = strdup(value), *item, *next;
 	enum hfx_rc rc = HFX_OK;
 
 	if (!copy)
 		return OOM();
-	for (item = strtok_r(copy, ",", &save); item && rc == HFX_OK;
-	     item = strtok_r(NULL, ",", &save)) {
+	trim(copy);
+	/* Split by hand: strtok() would fold "a,,b" or "a," into a clean
+	 * list, and a typo in a prerequisite list must not pass unseen. */
+	for (item = *copy ? copy : NULL; item && rc == HFX_OK; item = next) {
 		char **grown;
 
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
 		trim(item);
 		if (!*item) {
 			rc = BAD("%s: empty item in list", key);
