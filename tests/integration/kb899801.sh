@@ -20,6 +20,11 @@ is "$(json_get "$T/.out" '.files[0].sha256')" \
 expect_exit 1 "query before install: absent" "$HFX" query --root "$ROOT" "$PKG"
 
 # --- install with services ---------------------------------------------------
+# An unusual mode and owner on one target, so keeping them is observable;
+# the original's inode, to show it is kept by a link, not copied.
+chmod 0750 "$ROOT/opt/exchsrvr/bin/Lscps.dll"
+chown 4321:8765 "$ROOT/opt/exchsrvr/bin/Lscps.dll"
+orig_ino=$(stat -c %i "$ROOT/opt/exchsrvr/bin/Lscps.dll")
 lotus_pid=$(service_pid "$ROOT" lotus)
 cal_pid=$(service_pid "$ROOT" calendar)
 expect_exit 0 "silent install exits 0" "$HFX" install --quiet --root "$ROOT" "$PKG"
@@ -33,9 +38,14 @@ new_lotus=$(service_pid "$ROOT" lotus)
 new_cal=$(service_pid "$ROOT" calendar)
 check "Connector for Lotus Notes was restarted" test -n "$new_lotus" -a "$new_lotus" != "$lotus_pid"
 check "Calendar Connector was restarted" test -n "$new_cal" -a "$new_cal" != "$cal_pid"
-is "$(stat -c %a "$ROOT/opt/exchsrvr/bin/Lscps.dll")" 644 "mode of the replaced file kept"
-check "original kept in the store (same inode as before, not a copy)" \
+is "$(stat -c '%a %u:%g' "$ROOT/opt/exchsrvr/bin/Lscps.dll")" "750 4321:8765" \
+	"mode and owner of the replaced file kept"
+is "$(stat -c '%a %u:%g' "$ROOT/opt/exchsrvr/bin/Lsmexif.dll")" "644 0:0" \
+	"the other file keeps its own mode and owner"
+check "original kept in the store" \
 	cmp "$ROOT/var/lib/hfx/store/KB899801/bin/Lscps.dll" "$ORIG/Lscps.dll"
+is "$(stat -c %i "$ROOT/var/lib/hfx/store/KB899801/bin/Lscps.dll")" "$orig_ino" \
+	"... as the same inode (a link, not a copy)"
 no_temporaries "$ROOT" "no staging files left"
 
 expect_exit 0 "query: installed" "$HFX" query --root "$ROOT" KB899801
@@ -70,6 +80,8 @@ expect_exit 0 "verify again once the file is restored" "$HFX" verify --root "$RO
 expect_exit 0 "rollback exits 0" "$HFX" rollback --root "$ROOT" KB899801
 check "Lscps.dll byte-identical to the original" cmp "$ROOT/opt/exchsrvr/bin/Lscps.dll" "$ORIG/Lscps.dll"
 check "Lsmexif.dll byte-identical to the original" cmp "$ROOT/opt/exchsrvr/bin/Lsmexif.dll" "$ORIG/Lsmexif.dll"
+is "$(stat -c '%i %a %u:%g' "$ROOT/opt/exchsrvr/bin/Lscps.dll")" "$orig_ino 750 4321:8765" \
+	"the original inode is back, with its mode and owner"
 is "$(service_version "$ROOT" lotus Lscps.dll)" 6.5.7226.0 "services restarted on the old files"
 is "$(service_version "$ROOT" calendar Lscps.dll)" 6.5.7226.0 "calendar restarted on the old files"
 expect_exit 1 "query after rollback exits 1" "$HFX" query --root "$ROOT" KB899801
