@@ -822,10 +822,12 @@ static enum hfx_rc build_txn_entries(struct install *in, struct hfx_err *err)
  * The package is read in this thread (decompression, tar, SHA-256 of
  * every member) while a writer thread (pipe.c) creates, writes and closes
  * the staged files: the two halves take about the same CPU, and a machine
- * has at least two cores.  Durability: each staged file's writeback is
- * started as soon as it is closed; afterwards, a few files are fsynced
- * one by one, and many are made durable with one syncfs() per file
- * system, which costs one journal commit instead of one per file.
+ * has at least two cores.  Durability: up to SYNC_EACH_MAX files, each
+ * one's writeback is started as soon as it is closed and each is fsynced
+ * before the swap; beyond, the files are closed unsynced and made durable
+ * with one syncfs() per file system, which costs one journal commit
+ * instead of one per file (and reports a writeback error of any of them:
+ * the file system's error sequence, Linux 5.8 and later).
  */
 
 /* Up to this many staged files, fsync each; beyond, syncfs. */
