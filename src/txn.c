@@ -46,6 +46,19 @@
  * they do not touch the targets.  Directory syncs are batched: one fsync
  * per directory, or one syncfs() per file system when many changed.
  *
+ * WHY LINK + RENAME, NOT RENAME_EXCHANGE
+ *
+ * renameat2(RENAME_EXCHANGE) would swap I and T in one step, but it leaves
+ * the original under I's temporary name next to the target, to be moved
+ * into the store afterwards: one more rename and directory sync per file,
+ * inside or right after the downtime window, and a crash in between
+ * leaves the only name of an original in the product directory.  Linking
+ * T->K first gives the original its store name before the target is
+ * touched, made durable before the services stop; the swap is then a
+ * plain rename(I, T), which atomically replaces T so that T always exists.
+ * It is also POSIX: RENAME_EXCHANGE is refused by some file systems
+ * (EINVAL on NFS, older FUSE and overlay set-ups).
+ *
  * Every state change calls hfx_fault_step() first (see fault.h): the
  * crash-point test kills the process at each one in turn.
  */
