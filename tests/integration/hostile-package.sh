@@ -276,10 +276,14 @@ for z in gzip zstd xz; do
 done
 
 # --- bombs: tiny packages whose members declare or expand to gigabytes --------------
+# Expanding one costs seconds of CPU (4 GiB of zeros: zstd alone 0.7 s,
+# gzip about 8 s, plus hashing); a refusal costs a few tens of ms.  CPU
+# time, unlike wall-clock time, does not grow when the machine is busy.
 pkg decl-manifest decl:manifest.ini=10G
 rejects decl-manifest "manifest\.ini is 10737418240 bytes, over the 4194304-byte limit" \
 	"a pax header declaring a 10 GiB manifest.ini"
-check "it is refused within 3 s ($REFUSED_MS ms)" test "$REFUSED_MS" -lt 3000
+check "it is refused without being expanded ($REFUSED_CPU_MS ms of CPU, limit 500)" \
+	test "$REFUSED_CPU_MS" -lt 500
 pkg decl-sig "$MI" decl:manifest.sig=10G
 rejects decl-sig "manifest\.sig is 10737418240 bytes, over the 262144-byte limit" \
 	"a pax header declaring a 10 GiB manifest.sig"
@@ -292,16 +296,19 @@ for z in zstd gzip; do
 		test "$(stat -c %s "$T/bomb-$z.hfx")" -lt 8000000
 	rejects bomb-$z "manifest\.ini is 4294967296 bytes, over the 4194304-byte limit" \
 		"a $z stream of 4 GiB of zeros as manifest.ini"
-	check "it is refused within 3 s ($REFUSED_MS ms)" test "$REFUSED_MS" -lt 3000
+	check "it is refused without being expanded ($REFUSED_CPU_MS ms of CPU, limit 500)" \
+	test "$REFUSED_CPU_MS" -lt 500
 done
 pkg bomb-payload -z zstd "$MI" "$MS" zeros:payload/bin/Lscps.dll=4G "$PX"
 rejects bomb-payload "member 'payload/bin/Lscps\.dll' is 4294967296 bytes but the manifest says 332288" \
 	"a zstd stream of 4 GiB of zeros as a payload member"
-check "it is refused within 3 s ($REFUSED_MS ms)" test "$REFUSED_MS" -lt 3000
+check "it is refused without being expanded ($REFUSED_CPU_MS ms of CPU, limit 500)" \
+	test "$REFUSED_CPU_MS" -lt 500
 pkg many -z gzip "$MI" "$MS" many:payload/junk-=100000
 rejects many "member 'payload/junk-000000' is not listed in the manifest" \
 	"100,000 empty members, refused at the first"
-check "it is refused within 3 s ($REFUSED_MS ms)" test "$REFUSED_MS" -lt 3000
+check "it is refused without being expanded ($REFUSED_CPU_MS ms of CPU, limit 500)" \
+	test "$REFUSED_CPU_MS" -lt 500
 
 # --- a hostile package is refused even when there is nothing to do --------------------
 # The whole package is checked (SPEC: anything else rejects the whole

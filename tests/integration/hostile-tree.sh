@@ -94,7 +94,7 @@ mkfifo "$R/opt/exchsrvr/bin/Lscps.dll"
 watch_root "$R"
 refused 1 "opt/exchsrvr/bin/Lscps\.dll is not a regular file" \
 	"the target is a fifo" timeout 20 "$HFX" install --root "$R" "$PKG"
-check "the fifo is not opened: refused at once ($REFUSED_MS ms)" test "$REFUSED_MS" -lt 5000
+# Opening the fifo would block until timeout(1) killed hfx: exit 124, not 1.
 
 # --- the product directory is an absolute symlink: it resolves inside the root -----
 trap_root product-link

@@ -215,13 +215,24 @@ message_like() {
 	fi
 }
 
-now_ms() {
-	if [ -n "${EPOCHREALTIME:-}" ]; then
-		_now=${EPOCHREALTIME/[.,]/}
-		echo $((10#$_now / 1000))
-	else
-		date +%s%3N
-	fi
+# children_cpu: set CHILDREN_CPU_MS to the CPU time (user + system, ms) of
+# the shell's finished children so far.  A cost measured in CPU time does
+# not grow when other jobs load the machine, unlike wall-clock time.  It
+# sets a variable rather than printing: `times` must run in this shell (a
+# subshell has no finished children of its own), so neither the call nor
+# `times` may sit in a command substitution or a pipe.
+children_cpu() {
+	local _l _u _s
+	times > "$T/.times"
+	{ read -r _l; read -r _u _s; } < "$T/.times"
+	CHILDREN_CPU_MS=$(( $(_min_s_to_ms "$_u") + $(_min_s_to_ms "$_s") ))
+}
+
+# _min_s_to_ms 1m2.345s: 62345
+_min_s_to_ms() {
+	local m=${1%%m*} rest=${1#*m}
+	rest=${rest%s}
+	echo $(( (10#$m * 60 + 10#${rest%[.,]*}) * 1000 + 10#${rest#*[.,]} ))
 }
 
 sha256_of() { sha256sum < "$1" | cut -c1-64; }
@@ -277,15 +288,17 @@ tree_same() {
 # refused CODE PATTERN DESC CMD...: CMD exits CODE, prints one message on
 # stderr matching PATTERN, and leaves the watched root as it was: the tree
 # (except hfx's database, lock and log), no *.hfx-* file, and the services
-# still running with the same pids (checked if any ran).  The time CMD took
-# is left in REFUSED_MS.  TODO_EXIT, TODO_MSG, TODO_TREE, TODO_TEMP and
+# still running with the same pids (checked if any ran).  The CPU time CMD
+# used (user + system, ms) is left in REFUSED_CPU_MS.  TODO_EXIT, TODO_MSG, TODO_TREE, TODO_TEMP and
 # TODO_SVC, set to a reason, mark those cases as TODO (see todo).
 refused() {
 	_r_code=$1 _r_pat=$2 _r_desc=$3
 	shift 3
-	_r_t0=$(now_ms)
+	children_cpu
+	_r_cpu0=$CHILDREN_CPU_MS
 	maybe_todo "${TODO_EXIT:-}" expect_exit "$_r_code" "$_r_desc: exit $_r_code" "$@"
-	REFUSED_MS=$(($(now_ms) - _r_t0))
+	children_cpu
+	REFUSED_CPU_MS=$((CHILDREN_CPU_MS - _r_cpu0))
 	_r_got=$_got	# set by expect_exit
 	maybe_todo "${TODO_MSG:-}" message_like "$_r_pat" "$_r_desc: says why"
 	maybe_todo "${TODO_TREE:-}" tree_same "$_r_desc: root unchanged"
