@@ -11,11 +11,44 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Open `base` for reading into *fd, without following a link, and make
+ * sure it is still the inode `want` that was looked at; its stat goes to
+ * *st.  On failure *fd is -1. */
+static enum hfx_rc open_same_file(int dirfd, const char *base,
+				  const char *label, const struct stat *want,
+				  int *fd, struct stat *st, struct hfx_err *err)
+{
+	*fd = openat(dirfd, base,
+		     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (*fd < 0)
+		return hfx_err_sys(err, HFX_ERR_IO, "%s", label);
+	if (fstat(*fd, st) < 0 || st->st_ino != want->st_ino ||
+	    st->st_dev != want->st_dev) {
+		close(*fd);
+		*fd = -1;
+		return hfx_err_set(err, HFX_ERR_FAILED,
+				   "%s changed while it was being checked", label);
+	}
+	return HFX_OK;
+}
+
+static enum hfx_rc hash_fd(int fd, const char *label, struct hfx_fileinfo *fi,
+			   struct hfx_err *err)
+{
+	unsigned char sha[HFX_SHA256_LEN];
+	enum hfx_rc rc = hfx_sha256_fd(fd, sha, label, err);
+
+	if (rc == HFX_OK) {
+		hfx_hex(sha, HFX_SHA256_LEN, fi->sha256);
+		fi->hashed = true;
+	}
+	return rc;
+}
+
 enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
 			      enum hfx_hash_policy policy,
 			      struct hfx_fileinfo *out, struct hfx_err *err)
 {
-	unsigned char sha[HFX_SHA256_LEN];
 	enum hfx_pe_result pr;
 	struct stat st;
 	enum hfx_rc rc;
@@ -30,16 +63,9 @@ enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
 	out->exists = true;
 	if (!S_ISREG(out->st.st_mode))
 		return HFX_OK;
-	fd = openat(dirfd, base,
-		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return hfx_err_sys(err, HFX_ERR_IO, "%s", label);
-	if (fstat(fd, &st) < 0 || st.st_ino != out->st.st_ino ||
-	    st.st_dev != out->st.st_dev) {
-		close(fd);
-		return hfx_err_set(err, HFX_ERR_FAILED,
-				   "%s changed while it was being checked", label);
-	}
+	rc = open_same_file(dirfd, base, label, &out->st, &fd, &st, err);
+	if (rc != HFX_OK)
+		return rc;
 	out->st = st;
 	out->regular = true;
 	rc = hfx_pe_version_read(fd, label, &pr, &out->version, NULL, 0, err);
@@ -47,13 +73,8 @@ enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
 		out->version.nparts = 0;
 	out->pe_version = rc == HFX_OK && pr == HFX_PE_VERSION;
 	if (rc == HFX_OK && (policy == HFX_HASH_ALWAYS ||
-			     (policy == HFX_HASH_UNVERSIONED && !out->pe_version))) {
-		rc = hfx_sha256_fd(fd, sha, label, err);
-		if (rc == HFX_OK) {
-			hfx_hex(sha, HFX_SHA256_LEN, out->sha256);
-			out->hashed = true;
-		}
-	}
+			     (policy == HFX_HASH_UNVERSIONED && !out->pe_version)))
+		rc = hash_fd(fd, label, out, err);
 	close(fd);
 	return rc;
 }
@@ -61,27 +82,15 @@ enum hfx_rc hfx_fileinfo_read(int dirfd, const char *base, const char *label,
 enum hfx_rc hfx_fileinfo_hash(int dirfd, const char *base, const char *label,
 			      struct hfx_fileinfo *fi, struct hfx_err *err)
 {
-	unsigned char sha[HFX_SHA256_LEN];
 	struct stat st;
 	enum hfx_rc rc;
 	int fd;
 
-	fd = openat(dirfd, base,
-		    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return hfx_err_sys(err, HFX_ERR_IO, "%s", label);
-	if (fstat(fd, &st) < 0 || st.st_ino != fi->st.st_ino ||
-	    st.st_dev != fi->st.st_dev) {
-		close(fd);
-		return hfx_err_set(err, HFX_ERR_FAILED,
-				   "%s changed while it was being checked", label);
-	}
-	rc = hfx_sha256_fd(fd, sha, label, err);
+	rc = open_same_file(dirfd, base, label, &fi->st, &fd, &st, err);
+	if (rc != HFX_OK)
+		return rc;
+	rc = hash_fd(fd, label, fi, err);
 	close(fd);
-	if (rc == HFX_OK) {
-		hfx_hex(sha, HFX_SHA256_LEN, fi->sha256);
-		fi->hashed = true;
-	}
 	return rc;
 }
 
