@@ -31,11 +31,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef HFX_SYSCONFDIR
-#define HFX_SYSCONFDIR "/etc"
-#endif
-#ifndef HFX_LOCALSTATEDIR
-#define HFX_LOCALSTATEDIR "/var"
+/* The directories come from configure (Makefile.am passes them with -D;
+ * fuzz/config.h for the fuzzers): no second default here. */
+#if !defined(HFX_SYSCONFDIR) || !defined(HFX_LOCALSTATEDIR)
+#error "HFX_SYSCONFDIR and HFX_LOCALSTATEDIR must come from configure"
 #endif
 
 const char *hfx_ctx_path(const struct hfx_ctx *ctx, const char *rel,
