@@ -23,21 +23,7 @@ diag "install has $N crash points: $(cut -d' ' -f2 "$T/steps" | tr '\n' ' ')"
 # otherwise, to keep a developer's `make check` short.
 stride=3
 [ "${HFX_EXHAUSTIVE:-0}" = 1 ] && stride=1
-for k in $(seq 1 "$stride" "$N"); do
-	name=$(sed -n "${k}p" "$T/steps" | cut -d' ' -f2)
-	crash_root "run"
-	quietly env HFX_FAULT_KILL_AT="$k" "$HFX" install -q --root "$R" "$CRASH_PKG"
-	rc=$?
-	if [ "$rc" != 137 ]; then
-		not_ok "install killed at step $k ($name): exit $rc, not killed"
-	fi
-	"$HFX" recover -q --root "$R" >/dev/null 2>"$T/recover.err" ||
-		diag "recover after step $k: $(cat "$T/recover.err")"
-	crash_check "$R" "install killed at step $k ($name), recovered"
-	# Recovery must be idempotent: running it again changes nothing.
-	crash_services_stop "$R"
-	rm -rf "$R"
-done
+crash_every_step install "$stride" "$CRASH_PKG"
 
 # Kill recovery itself, at each of its steps, for crashes in the middle of
 # the swap, in the window where services run the new files, and at commit.
@@ -49,24 +35,7 @@ for want in $wanted; do
 	[ -n "$k" ] && pick="$pick $k"
 done
 for k in $pick; do
-	name=$(sed -n "${k}p" "$T/steps" | cut -d' ' -f2)
-	crash_root "rec"
-	quietly env HFX_FAULT_KILL_AT="$k" "$HFX" install -q --root "$R" "$CRASH_PKG"
-	quietly env HFX_FAULT_TRACE="$T/rtrace" "$HFX" recover -q --root "$R"
-	M=$(grep -vc '^io ' "$T/rtrace")
-	rm -f "$T/rtrace"
-	crash_services_stop "$R"
-	rm -rf "$R"
-	for m in $(seq 1 "$M"); do
-		crash_root "rec"
-		quietly env HFX_FAULT_KILL_AT="$k" "$HFX" install -q --root "$R" "$CRASH_PKG"
-		quietly env HFX_FAULT_KILL_AT="$m" "$HFX" recover -q --root "$R"
-		"$HFX" recover -q --root "$R" >/dev/null 2>"$T/recover.err" ||
-			diag "second recover: $(cat "$T/recover.err")"
-		crash_check "$R" "install killed at step $k ($name), recovery killed at its step $m, recovered"
-		crash_services_stop "$R"
-		rm -rf "$R"
-	done
+	crash_recovery_steps install "$k" 1 "$CRASH_PKG"
 done
 
 done_testing

@@ -90,13 +90,12 @@ CONF
 	done > "$T/set-new"
 }
 
-# crash_root NAME [installed]: a fresh copy of the template (optionally
-# with KBCRASH installed), services running.  Sets $R.
+# crash_root NAME: a fresh copy of the template (of the root with KBCRASH
+# installed once CRASH_INSTALLED names it), services running.  Sets $R.
 crash_root() {
 	R=$T/$1
 	rm -rf "$R"
 	cp -a "${CRASH_INSTALLED:-$CRASH_TEMPLATE}" "$R" || return 1
-	[ "${2:-}" = installed ] || true
 	crash_services_start "$R"
 }
 
@@ -177,4 +176,52 @@ crash_check() {
 	else
 		not_ok "$_label:$_why"
 	fi
+}
+
+# crash_every_step OP STRIDE ARG...: for every STRIDE-th step listed in
+# $T/steps, a fresh root, `hfx OP -q --root ROOT ARG...` killed at that
+# step, `hfx recover`, and crash_check: one TAP case per step.
+crash_every_step() {
+	local op=$1 stride=$2 n k name rc
+	shift 2
+	n=$(wc -l < "$T/steps")
+	for k in $(seq 1 "$stride" "$n"); do
+		name=$(sed -n "${k}p" "$T/steps" | cut -d' ' -f2)
+		crash_root run
+		quietly env HFX_FAULT_KILL_AT="$k" "$HFX" "$op" -q --root "$R" "$@"
+		rc=$?
+		[ "$rc" = 137 ] || not_ok "$op killed at step $k ($name): exit $rc, not killed"
+		"$HFX" recover -q --root "$R" >/dev/null 2>"$T/recover.err" ||
+			diag "recover after step $k: $(cat "$T/recover.err")"
+		crash_check "$R" "$op killed at step $k ($name), recovered"
+		crash_services_stop "$R"
+		rm -rf "$R"
+	done
+}
+
+# crash_recovery_steps OP K MSTRIDE ARG...: `hfx OP` killed at its step K,
+# then recovery killed at every MSTRIDE-th of its own steps, then a second
+# recovery, which must leave everything consistent (recovery is
+# idempotent): one TAP case per recovery step.
+crash_recovery_steps() {
+	local op=$1 k=$2 mstride=$3 name m nrec
+	shift 3
+	name=$(sed -n "${k}p" "$T/steps" | cut -d' ' -f2)
+	crash_root rec
+	quietly env HFX_FAULT_KILL_AT="$k" "$HFX" "$op" -q --root "$R" "$@"
+	rm -f "$T/rtrace"
+	quietly env HFX_FAULT_TRACE="$T/rtrace" "$HFX" recover -q --root "$R"
+	nrec=$(grep -vc '^io ' "$T/rtrace")
+	crash_services_stop "$R"
+	rm -rf "$R"
+	for m in $(seq 1 "$mstride" "$nrec"); do
+		crash_root rec
+		quietly env HFX_FAULT_KILL_AT="$k" "$HFX" "$op" -q --root "$R" "$@"
+		quietly env HFX_FAULT_KILL_AT="$m" "$HFX" recover -q --root "$R"
+		"$HFX" recover -q --root "$R" >/dev/null 2>"$T/recover.err" ||
+			diag "second recover: $(cat "$T/recover.err")"
+		crash_check "$R" "$op killed at step $k ($name), recovery killed at its step $m, recovered"
+		crash_services_stop "$R"
+		rm -rf "$R"
+	done
 }
