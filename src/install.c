@@ -447,11 +447,12 @@ static enum hfx_rc plan_decide(struct install *in, struct plan_file *pf,
 	}
 	pf->exists = true;
 	pf->st = fi->st;
-	if (pf->need_hash) {
-		rc = hfx_fileinfo_recorded_version(ctx, fi, err);
-		if (rc != HFX_OK)
-			return rc;
-	}
+	/* Also when the bytes were not hashed but taken from the record
+	 * (their stat matches what hfx wrote): an unversioned file is then
+	 * as new as the version recorded for those bytes. */
+	rc = hfx_fileinfo_recorded_version(ctx, fi, err);
+	if (rc != HFX_OK)
+		return rc;
 	pf->old_version = fi->version;
 	if (fi->hashed)
 		memcpy(pf->old_sha, fi->sha256, sizeof(pf->old_sha));

@@ -163,4 +163,19 @@ mkdir -p "$NA/etc/hfx/trust" && cp "$PKI/ca.pem" "$NA/etc/hfx/trust/"
 expect_exit 4 "query where the product is absent: exit 4" "$HFX" query --json --root "$NA" "$T/KB1.hfx"
 is "$(json_get "$T/.out" '.hotfixes[0].state')" not-applicable "state not-applicable"
 
+# --- an unversioned file hfx wrote keeps the version it was recorded with -------------------
+# Its stat still matches what KB4 wrote, so it is not hashed again; the
+# version recorded for those bytes (1.3) must still decide against KB6's
+# older 1.2, which names no relation to KB4.
+mk KB6 "" "" lib/core.dat=1.2=v2
+U=$T/unversioned
+mkdir -p "$U/opt/life/lib" "$U/etc/hfx/trust"
+cp "$PKI/ca.pem" "$U/etc/hfx/trust/"
+cp "$S/v0/lib/core.dat" "$U/opt/life/lib/"
+expect_exit 0 "KB4 writes core.dat 1.3" "$HFX" install --root "$U" "$T/KB4.hfx"
+expect_exit 0 "KB6 brings core.dat 1.2" "$HFX" install --json --root "$U" "$T/KB6.hfx"
+is "$(json_get "$T/.out" '.results[0].files[0].action')" keep-newer \
+	"core.dat is kept: 1.3 recorded for its bytes is newer than 1.2"
+is "$(cat "$U/opt/life/lib/core.dat")" "core version 3" "KB4's core.dat stays"
+
 done_testing
