@@ -40,7 +40,8 @@
  *
  * incoming files fsynced (install.c) -> phase STAGED committed -> all
  * links T->K -> the store directories synced -> (services stopped) ->
- * all renames I->T -> the target directories synced -> record committed.
+ * all renames I->T -> (services started) -> the target directories
+ * synced -> record committed.
  * Links are made durable before any rename, so no crash can lose the last
  * name of an original; they are made before the services stop, since
  * they do not touch the targets.  Directory syncs are batched: one fsync
@@ -657,8 +658,6 @@ enum hfx_rc hfx_txn_swap(struct hfx_ctx *ctx, struct hfx_txn *txn,
 
 	for (size_t i = 0; rc == HFX_OK && i < txn->n; i++)
 		rc = entry_replace(ctx, txn, &txn->entries[i], err);
-	if (rc == HFX_OK)
-		rc = sync_dirty(ctx, txn, err);
 	return rc;
 }
 
@@ -1087,6 +1086,16 @@ enum hfx_rc hfx_txn_execute(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	rc = hfx_services_start(ctx, set, txn->hotfix, false, err);
 	if (rc != HFX_OK) {
 		hfx_err_prefix(err, "every file was put back because a service failed to start on the new ones");
+		hfx_txn_abort(ctx, txn, set, true);
+		return rc;
+	}
+	/* The renames need to be durable before the record says they
+	 * happened, not before the services run: until the commit, recovery
+	 * undoes whichever of them survived a crash.  Syncing the target
+	 * directories here keeps their journal commit out of the downtime
+	 * window. */
+	rc = sync_dirty(ctx, txn, err);
+	if (rc != HFX_OK) {
 		hfx_txn_abort(ctx, txn, set, true);
 		return rc;
 	}

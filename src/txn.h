@@ -100,8 +100,9 @@ enum hfx_rc hfx_txn_mark_stopping(struct hfx_ctx *ctx, struct hfx_txn *txn,
 enum hfx_rc hfx_txn_keep(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			 struct hfx_err *err);
 
-/* Rename every I to T (or remove T), and make it durable (phase
- * SWAPPING, set by hfx_txn_mark_stopping).  On error, undo. */
+/* Rename every I to T (or remove T) (phase SWAPPING, set by
+ * hfx_txn_mark_stopping); hfx_txn_execute makes the renames durable once
+ * the services run again.  On error, undo. */
 enum hfx_rc hfx_txn_swap(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			 struct hfx_err *err);
 
