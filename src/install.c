@@ -72,16 +72,10 @@ struct plan_file {
 	char *owner;		/* the hotfix that last wrote it, if any */
 	struct hfx_file_rec written;	/* ... and what it wrote */
 	bool need_hash;		/* the decision depends on its bytes */
-	bool exists;
-	struct stat st;		/* the target before the swap */
-	struct hfx_version old_version;
-	char old_sha[HFX_SHA256_HEX];
 	char *prev_hotfix;	/* hotfix that wrote the bytes replaced */
 	ssize_t entry;		/* transaction entry, or -1 */
 	int stage_fd;
-	dev_t staged_dev;	/* the staged file, for the journal */
-	ino_t staged_ino;
-	gid_t staged_gid;
+	gid_t staged_gid;	/* the staged file's group */
 };
 
 struct install {
@@ -207,7 +201,7 @@ static void file_event(struct install *in, const struct plan_file *pf,
 		.type = HFX_EV_FILE, .verbose = verbose, .hotfix = in->m->id,
 		.text = text, .path = pf->path,
 		.action = hfx_file_action_name(pf->action),
-		.old_version = pf->exists ? hfx_version_format(&pf->old_version,
+		.old_version = pf->fi.exists ? hfx_version_format(&pf->fi.version,
 							       oldv)
 					  : "absent",
 		.new_version = pf->mf->version_text,
@@ -316,7 +310,7 @@ static enum hfx_rc plan_locate(struct install *in, struct plan_file *pf,
 
 /* Look at one target: stat and PE version.  Reading whole files is left
  * to when a decision needs their hash (plan_decide), or to the background
- * while the package is staged (old_hasher) when only the record does. */
+ * while the package is staged (needed_by_record) when only the record does. */
 static enum hfx_rc plan_inspect(struct install *in, struct plan_file *pf,
 				struct hfx_err *err)
 {
@@ -380,14 +374,32 @@ static enum hfx_rc plan_prepare(struct install *in, struct plan_file *pf,
 	return HFX_OK;
 }
 
+/* Hashing files in a thread: the files a plan decision needs (two jobs,
+ * on two cores, while the main thread waits), or the files being replaced
+ * that only the record needs (one job, while the package is staged; it
+ * joins before anything is swapped).  Without a thread, a job runs at
+ * once in the caller. */
 struct hash_job {
 	struct install *in;
+	bool (*wanted)(const struct plan_file *pf);
 	size_t first, step;
+	pthread_t thread;
+	bool running;
 	enum hfx_rc rc;
 	struct hfx_err err;
 };
 
-static void *hash_needed(void *arg)
+static bool needed_by_plan(const struct plan_file *pf)
+{
+	return pf->need_hash && !pf->fi.hashed;
+}
+
+static bool needed_by_record(const struct plan_file *pf)
+{
+	return changes(pf->action) && pf->fi.exists && !pf->fi.hashed;
+}
+
+static void *hash_files(void *arg)
 {
 	struct hash_job *job = arg;
 	struct install *in = job->in;
@@ -397,7 +409,7 @@ static void *hash_needed(void *arg)
 		struct plan_file *pf = &in->files[i];
 		char label[PATH_MAX + 64];
 
-		if (!pf->need_hash || pf->fi.hashed)
+		if (!job->wanted(pf))
 			continue;
 		hfx_ctx_path(in->ctx, pf->path, label, sizeof(label));
 		job->rc = hfx_fileinfo_hash(pf->dirfd, pf->base, label, &pf->fi,
@@ -406,27 +418,51 @@ static void *hash_needed(void *arg)
 	return NULL;
 }
 
-/* Hash the files whose decision needs their bytes, on two cores. */
+static void hash_init(struct hash_job *job, struct install *in,
+		      bool (*wanted)(const struct plan_file *pf),
+		      size_t first, size_t step)
+{
+	memset(job, 0, sizeof(*job));
+	job->in = in;
+	job->wanted = wanted;
+	job->first = first;
+	job->step = step;
+	hfx_err_clear(&job->err);
+}
+
+static void hash_start(struct hash_job *job, struct install *in,
+		       bool (*wanted)(const struct plan_file *pf),
+		       size_t first, size_t step)
+{
+	hash_init(job, in, wanted, first, step);
+	job->running = pthread_create(&job->thread, NULL, hash_files, job) == 0;
+	if (!job->running)
+		hash_files(job);
+}
+
+static enum hfx_rc hash_join(struct hash_job *job, struct hfx_err *err)
+{
+	if (job->running)
+		pthread_join(job->thread, NULL);
+	job->running = false;
+	if (job->rc != HFX_OK)
+		return hfx_err_set(err, job->err.code, "%s", job->err.msg);
+	return HFX_OK;
+}
+
+/* Hash the files whose decision needs their bytes, on two cores: the odd
+ * ones in a thread, the even ones here. */
 static enum hfx_rc hash_all_needed(struct install *in, struct hfx_err *err)
 {
-	struct hash_job jobs[2] = { { .in = in, .first = 0, .step = 2 },
-				    { .in = in, .first = 1, .step = 2 } };
-	pthread_t helper;
-	bool threaded;
+	struct hash_job odd, even;
+	enum hfx_rc rc, rc_odd;
 
-	hfx_err_clear(&jobs[0].err);
-	hfx_err_clear(&jobs[1].err);
-	threaded = pthread_create(&helper, NULL, hash_needed, &jobs[1]) == 0;
-	if (!threaded)
-		jobs[0].step = 1;
-	hash_needed(&jobs[0]);
-	if (threaded)
-		pthread_join(helper, NULL);
-	for (int k = 0; k < 2; k++)
-		if (jobs[k].rc != HFX_OK)
-			return hfx_err_set(err, jobs[k].err.code, "%s",
-					   jobs[k].err.msg);
-	return HFX_OK;
+	hash_start(&odd, in, needed_by_plan, 1, 2);
+	hash_init(&even, in, needed_by_plan, 0, 2);
+	hash_files(&even);
+	rc = hash_join(&even, err);
+	rc_odd = hash_join(&odd, err);
+	return rc != HFX_OK ? rc : rc_odd;
 }
 
 /* Second half of a decision, once the bytes that matter are hashed. */
@@ -441,39 +477,33 @@ static enum hfx_rc plan_decide(struct install *in, struct plan_file *pf,
 	enum hfx_rc rc;
 
 	if (!fi->exists) {
-		pf->exists = false;
 		pf->action = HFX_ACT_NEW;
 		return HFX_OK;
 	}
-	pf->exists = true;
-	pf->st = fi->st;
 	/* Also when the bytes were not hashed but taken from the record
 	 * (their stat matches what hfx wrote): an unversioned file is then
 	 * as new as the version recorded for those bytes. */
 	rc = hfx_fileinfo_recorded_version(ctx, fi, err);
 	if (rc != HFX_OK)
 		return rc;
-	pf->old_version = fi->version;
-	if (fi->hashed)
-		memcpy(pf->old_sha, fi->sha256, sizeof(pf->old_sha));
 	hfx_wrote_it = pf->owner && fi->hashed &&
 		       strcmp(fi->sha256, pf->written.new_sha256) == 0;
 	if (hfx_wrote_it) {
 		pf->prev_hotfix = pf->owner;
 		pf->owner = NULL;
-	} else if (pf->owner && !hfx_version_known(&pf->old_version)) {
+	} else if (pf->owner && !hfx_version_known(&fi->version)) {
 		/* Unversioned, and not what hfx wrote: the user's. */
 		pf->action = ctx->opt.force ? HFX_ACT_REPLACE
 					    : HFX_ACT_KEEP_MODIFIED;
 		return HFX_OK;
 	}
 	hfx_hex(mf->sha256, HFX_SHA256_LEN, new_sha);
-	if (fi->hashed && strcmp(new_sha, pf->old_sha) == 0)
+	if (fi->hashed && strcmp(new_sha, fi->sha256) == 0)
 		pf->action = HFX_ACT_KEEP_EQUAL;
-	else if (!hfx_version_known(&pf->old_version))
+	else if (!hfx_version_known(&fi->version))
 		pf->action = HFX_ACT_REPLACE;
 	else {
-		int c = hfx_version_cmp(&pf->old_version, &mf->version);
+		int c = hfx_version_cmp(&fi->version, &mf->version);
 
 		pf->action = c < 0 ? HFX_ACT_REPLACE
 			     : c == 0 ? HFX_ACT_KEEP_EQUAL
@@ -482,63 +512,12 @@ static enum hfx_rc plan_decide(struct install *in, struct plan_file *pf,
 	return HFX_OK;
 }
 
-/* The files being replaced that planning did not need to read are hashed
- * for the record by this thread while the package is staged; it joins
- * before anything is swapped. */
-struct old_hasher {
-	struct install *in;
-	pthread_t thread;
-	bool running;
-	enum hfx_rc rc;
-	struct hfx_err err;
-};
-
-static void *old_hasher_run(void *arg)
-{
-	struct old_hasher *h = arg;
-	struct install *in = h->in;
-
-	for (size_t i = 0; h->rc == HFX_OK && i < in->m->nfiles; i++) {
-		struct plan_file *pf = &in->files[i];
-		char label[PATH_MAX + 64];
-
-		if (!changes(pf->action) || !pf->exists || pf->fi.hashed)
-			continue;
-		hfx_ctx_path(in->ctx, pf->path, label, sizeof(label));
-		h->rc = hfx_fileinfo_hash(pf->dirfd, pf->base, label, &pf->fi,
-					  &h->err);
-		if (h->rc == HFX_OK)
-			memcpy(pf->old_sha, pf->fi.sha256, sizeof(pf->old_sha));
-	}
-	return NULL;
-}
-
-static void old_hasher_start(struct install *in, struct old_hasher *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->in = in;
-	hfx_err_clear(&h->err);
-	h->running = pthread_create(&h->thread, NULL, old_hasher_run, h) == 0;
-	if (!h->running)
-		old_hasher_run(h);	/* no thread: do it now */
-}
-
-static enum hfx_rc old_hasher_join(struct old_hasher *h, struct hfx_err *err)
-{
-	if (h->running)
-		pthread_join(h->thread, NULL);
-	h->running = false;
-	if (h->rc != HFX_OK)
-		return hfx_err_set(err, h->err.code, "%s", h->err.msg);
-	return HFX_OK;
-}
-
 static void describe(struct install *in, const struct plan_file *pf)
 {
 	char text[PATH_MAX + 256], oldv[HFX_VERSION_STR_MAX];
 	const char *nv = pf->mf->version_text;
 
-	hfx_version_format(&pf->old_version, oldv);
+	hfx_version_format(&pf->fi.version, oldv);
 	switch (pf->action) {
 	case HFX_ACT_REPLACE:
 		snprintf(text, sizeof(text), "/%s: %s -> %s", pf->path, oldv, nv);
@@ -763,7 +742,7 @@ static enum hfx_rc fill_result_plan(struct install *in, struct hfx_err *err)
 		struct plan_file *pf = &in->files[i];
 
 		if (!hfx_result_add_file(in->res, pf->path, pf->action,
-					 pf->exists ? hfx_version_format(&pf->old_version, oldv)
+					 pf->fi.exists ? hfx_version_format(&pf->fi.version, oldv)
 						    : "absent",
 					 pf->mf->version_text))
 			return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
@@ -801,10 +780,10 @@ static enum hfx_rc build_txn_entries(struct install *in, struct hfx_err *err)
 		e->in_temp = true;
 		if (!e->dir || !e->base || !e->in_dir || !e->in_base)
 			return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
-		if (!pf->exists)
+		if (!pf->fi.exists)
 			continue;
-		e->old_dev = (int64_t)pf->st.st_dev;
-		e->old_ino = (int64_t)pf->st.st_ino;
+		e->old_dev = (int64_t)pf->fi.st.st_dev;
+		e->old_ino = (int64_t)pf->fi.st.st_ino;
 		rc = hfx_store_root_for(in->ctx, pf->dirfd, pf->dir, &store, err);
 		if (rc != HFX_OK)
 			return rc;
@@ -845,7 +824,7 @@ static enum hfx_rc write_begin(void *ud, void *item, struct hfx_err *err)
 {
 	struct install *in = ud;
 	struct plan_file *pf = item;
-	const struct hfx_txn_entry *e = &in->txn->entries[pf->entry];
+	struct hfx_txn_entry *e = &in->txn->entries[pf->entry];
 	char label[PATH_MAX + 64];
 
 	hfx_fault_step(&in->ctx->fault, "stage-create");
@@ -860,14 +839,16 @@ static enum hfx_rc write_begin(void *ud, void *item, struct hfx_err *err)
 	{
 		struct stat st;
 
-		/* Its inode goes into the journal; its group may come from
-		 * a set-group-ID directory. */
+		/* Its inode goes into the journal (written once staging is
+		 * over: the main thread does not read it before the writer
+		 * thread is joined); its group may come from a set-group-ID
+		 * directory. */
 		if (fstat(pf->stage_fd, &st) < 0)
 			return hfx_err_sys(err, HFX_ERR_IO, "%s",
 					   hfx_ctx_path(in->ctx, pf->path, label,
 							sizeof(label)));
-		pf->staged_dev = st.st_dev;
-		pf->staged_ino = st.st_ino;
+		e->in_dev = (int64_t)st.st_dev;
+		e->in_ino = (int64_t)st.st_ino;
 		pf->staged_gid = st.st_gid;
 	}
 	return HFX_OK;
@@ -904,10 +885,10 @@ static enum hfx_rc write_end(void *ud, void *item, struct hfx_err *err)
 	struct plan_file *pf = item;
 	const struct hfx_manifest_file *f = pf->mf;
 	char label[PATH_MAX + 64];
-	mode_t mode = pf->exists ? (pf->st.st_mode & 07777)
+	mode_t mode = pf->fi.exists ? (pf->fi.st.st_mode & 07777)
 				 : (mode_t)(f->mode >= 0 ? f->mode : 0644);
-	uid_t uid = pf->exists ? pf->st.st_uid : 0;
-	gid_t gid = pf->exists ? pf->st.st_gid : 0;
+	uid_t uid = pf->fi.exists ? pf->fi.st.st_uid : 0;
+	gid_t gid = pf->fi.exists ? pf->fi.st.st_gid : 0;
 	struct timespec times[2] = { { 0, UTIME_OMIT }, { 0, UTIME_NOW } };
 
 	hfx_ctx_path(in->ctx, pf->path, label, sizeof(label));
@@ -1073,10 +1054,10 @@ static void warn_users_before(struct install *in)
 	for (size_t i = 0; i < in->m->nfiles; i++) {
 		struct plan_file *pf = &in->files[i];
 
-		if (!changes(pf->action) || !pf->exists)
+		if (!changes(pf->action) || !pf->fi.exists)
 			continue;
-		ids[n].dev = pf->st.st_dev;
-		ids[n].ino = pf->st.st_ino;
+		ids[n].dev = pf->fi.st.st_dev;
+		ids[n].ino = pf->fi.st.st_ino;
 		ids[n].path = pf->path;
 		n++;
 	}
@@ -1140,8 +1121,8 @@ static void find_old_code(struct install *in)
 
 		if (pf->action != HFX_ACT_REPLACE)
 			continue;
-		ids[n].dev = pf->st.st_dev;
-		ids[n].ino = pf->st.st_ino;
+		ids[n].dev = pf->fi.st.st_dev;
+		ids[n].ino = pf->fi.st.st_ino;
 		ids[n].path = pf->path;
 		n++;
 	}
@@ -1213,22 +1194,22 @@ static enum hfx_rc write_record(struct hfx_ctx *ctx, void *ud,
 		f->action = changes(pf->action)
 				    ? (char *)hfx_file_action_name(pf->action)
 				    : (char *)"keep";
-		f->old_version = pf->exists && hfx_version_known(&pf->old_version)
-					 ? strdup(hfx_version_format(&pf->old_version, versions))
+		f->old_version = pf->fi.exists && hfx_version_known(&pf->fi.version)
+					 ? strdup(hfx_version_format(&pf->fi.version, versions))
 					 : NULL;
 		f->new_version = pf->mf->version_text;
 		snprintf(f->old_sha256, sizeof(f->old_sha256), "%s",
-			 pf->exists ? pf->old_sha : "");
+			 pf->fi.exists ? pf->fi.sha256 : "");
 		hfx_hex(pf->mf->sha256, HFX_SHA256_LEN, f->new_sha256);
-		f->old_size = pf->exists ? (int64_t)pf->st.st_size : -1;
+		f->old_size = pf->fi.exists ? (int64_t)pf->fi.st.st_size : -1;
 		f->new_size = (int64_t)pf->mf->size;
-		f->old_mode = pf->exists ? (int64_t)(pf->st.st_mode & 07777) : -1;
-		f->old_uid = pf->exists ? (int64_t)pf->st.st_uid : -1;
-		f->old_gid = pf->exists ? (int64_t)pf->st.st_gid : -1;
+		f->old_mode = pf->fi.exists ? (int64_t)(pf->fi.st.st_mode & 07777) : -1;
+		f->old_uid = pf->fi.exists ? (int64_t)pf->fi.st.st_uid : -1;
+		f->old_gid = pf->fi.exists ? (int64_t)pf->fi.st.st_gid : -1;
 		f->mode = f->uid = f->gid = -1;
 		f->dev = f->ino = f->mtime_ns = f->ctime_ns = -1;
 		f->prev_hotfix = changes(pf->action) ? pf->prev_hotfix : NULL;
-		if (changes(pf->action) && pf->exists) {
+		if (changes(pf->action) && pf->fi.exists) {
 			const struct hfx_txn_entry *e = &in->txn->entries[pf->entry];
 			f->backup = hfx_path_join(e->keep_dir, e->keep_base);
 		}
@@ -1359,25 +1340,17 @@ static enum hfx_rc run_install(struct install *in, const char *path,
 		goto out;
 	hfx_event_msg(&ctx->ev, HFX_EV_PHASE, 1, in->m->id, "staging");
 	{
-		struct old_hasher hasher;
+		struct hash_job hasher;
 		enum hfx_rc hrc;
 
-		old_hasher_start(in, &hasher);
+		hash_start(&hasher, in, needed_by_record, 0, 1);
 		rc = stage(in, pkg, err);
-		hrc = old_hasher_join(&hasher, err);
+		hrc = hash_join(&hasher, err);
 		if (rc == HFX_OK)
 			rc = hrc;
 	}
 	if (rc == HFX_OK)
 		rc = sync_staged(in, err);
-	for (size_t i = 0; rc == HFX_OK && i < in->m->nfiles; i++) {
-		struct plan_file *pf = &in->files[i];
-
-		if (pf->entry >= 0) {
-			in->txn->entries[pf->entry].in_dev = (int64_t)pf->staged_dev;
-			in->txn->entries[pf->entry].in_ino = (int64_t)pf->staged_ino;
-		}
-	}
 	if (rc == HFX_OK)
 		rc = hfx_txn_mark_staged(ctx, in->txn, err);
 	if (rc != HFX_OK) {
