@@ -1,8 +1,10 @@
 /*
- * grow.h -- the one growable-array helper of the engine.
+ * grow.h -- the engine's growable-array helper.
  *
  * Arrays that receive rows, files or processes one at a time double their
  * capacity when full, so appending n elements costs O(n) copies in all.
+ * (Lists bounded by a configuration or a manifest line -- services,
+ * products, list items -- grow by one; they stay a few entries long.)
  */
 #ifndef HFX_GROW_H
 #define HFX_GROW_H

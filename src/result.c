@@ -1,6 +1,7 @@
 /*
  * result.c -- see result.h.
  */
+#include "grow.h"
 #include "result.h"
 
 #include <stdio.h>
@@ -48,13 +49,12 @@ bool hfx_result_add_file(struct hfx_result *res, const char *path,
 			 enum hfx_file_action action, const char *old_version,
 			 const char *new_version)
 {
-	struct hfx_planned_file *grown, *f;
+	struct hfx_planned_file *f;
 
-	grown = realloc(res->files, (res->nfiles + 1) * sizeof(*grown));
-	if (!grown)
+	if (!hfx_grow(&res->files, &res->cap_files, res->nfiles,
+		      sizeof(*res->files)))
 		return false;
-	res->files = grown;
-	f = &grown[res->nfiles];
+	f = &res->files[res->nfiles];
 	f->path = strdup(path);
 	if (!f->path)
 		return false;

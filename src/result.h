@@ -38,7 +38,7 @@ struct hfx_result {
 	char *note;		/* why nothing changed, or NULL */
 	int64_t downtime_ms;	/* -1 when no service was stopped */
 	struct hfx_planned_file *files;
-	size_t nfiles;
+	size_t nfiles, cap_files;
 	char **services;	/* services stopped and started */
 	size_t nservices;
 	struct hfx_proc_list procs;	/* processes still running old code */

@@ -12,6 +12,7 @@
  * inode, size, mtime and ctime are those recorded at install: any write to
  * it changes ctime.  Otherwise it is hashed.
  */
+#include "grow.h"
 #include "rollback.h"
 #include "db.h"
 #include "fsutil.h"
@@ -80,18 +81,19 @@ static enum hfx_rc split_names(const char *text, char ***out, size_t *n,
 /* The later hotfixes that replaced bytes written by `id`, path by path:
  * (path, hotfix) pairs, loaded with one query (it is usually empty). */
 struct successors {
-	char **path, **hotfix;
-	size_t n;
+	struct successor {
+		char *path, *hotfix;
+	} *v;
+	size_t n, cap;
 };
 
 static void successors_free(struct successors *sc)
 {
 	for (size_t i = 0; i < sc->n; i++) {
-		free(sc->path[i]);
-		free(sc->hotfix[i]);
+		free(sc->v[i].path);
+		free(sc->v[i].hotfix);
 	}
-	free(sc->path);
-	free(sc->hotfix);
+	free(sc->v);
 	memset(sc, 0, sizeof(*sc));
 }
 
@@ -111,21 +113,16 @@ static enum hfx_rc successors_load(sqlite3 *db, const char *id,
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		char **p = realloc(sc->path, (sc->n + 1) * sizeof(*p));
-		char **h = p ? realloc(sc->hotfix, (sc->n + 1) * sizeof(*h)) : NULL;
+		struct successor *one;
 
-		if (p)
-			sc->path = p;
-		if (h)
-			sc->hotfix = h;
-		if (!p || !h) {
+		if (!hfx_grow(&sc->v, &sc->cap, sc->n, sizeof(*sc->v))) {
 			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
 			break;
 		}
-		sc->path[sc->n] = hfx_db_column_strdup(st, 0);
-		sc->hotfix[sc->n] = hfx_db_column_strdup(st, 1);
-		sc->n++;
-		if (!sc->path[sc->n - 1] || !sc->hotfix[sc->n - 1]) {
+		one = &sc->v[sc->n++];
+		one->path = hfx_db_column_strdup(st, 0);
+		one->hotfix = hfx_db_column_strdup(st, 1);
+		if (!one->path || !one->hotfix) {
 			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
 			break;
 		}
@@ -140,8 +137,8 @@ static const char *successor_of_path(const struct successors *sc,
 				     const char *path)
 {
 	for (size_t i = 0; i < sc->n; i++)
-		if (strcmp(sc->path[i], path) == 0)
-			return sc->hotfix[i];
+		if (strcmp(sc->v[i].path, path) == 0)
+			return sc->v[i].hotfix;
 	return NULL;
 }
 
