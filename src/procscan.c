@@ -180,43 +180,62 @@ void hfx_proc_list_free(struct hfx_proc_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
-long hfx_proc_parent(long pid)
+/* Read a small file whole into buf (NUL-terminated); false if it cannot
+ * be opened or is empty. */
+static bool read_small(int dirfd, const char *path, int flags, char *buf,
+		       size_t size)
 {
-	char path[64], buf[512], *close_paren;
-	long ppid = 0;
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | flags);
 	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return false;
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
-		return 0;
+		return false;
 	buf[n] = '\0';
-	/* "pid (comm) state ppid ..."; comm may hold spaces and ')' */
-	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
+	return true;
+}
+
+/* /proc/PID/stat after "pid (comm)", i.e. " state ppid ...": comm may
+ * hold spaces and ')', so the last ')' ends it.  NULL if unreadable. */
+static const char *proc_stat_tail(long pid, char *buf, size_t size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (!read_small(AT_FDCWD, path, 0, buf, size))
+		return NULL;
+	return strrchr(buf, ')');
+}
+
+long hfx_proc_parent(long pid)
+{
+	char buf[512];
+	const char *tail = proc_stat_tail(pid, buf, sizeof(buf));
+	long ppid = 0;
+
+	if (!tail || sscanf(tail + 1, " %*c %ld", &ppid) != 1)
 		return 0;
 	return ppid;
+}
+
+bool hfx_proc_alive(long pid)
+{
+	char buf[512];
+	const char *tail = pid > 0 ? proc_stat_tail(pid, buf, sizeof(buf)) : NULL;
+
+	return tail && tail[1] == ' ' && tail[2] != 'Z' && tail[2] != 'X';
 }
 
 long hfx_pidfile_read(int dirfd, const char *path)
 {
 	char buf[32];
-	ssize_t n;
 	long pid;
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-	if (fd < 0)
+	if (!read_small(dirfd, path, O_NOFOLLOW, buf, sizeof(buf)))
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	pid = strtol(buf, NULL, 10);
 	return pid > 0 ? pid : 0;
 }

@@ -11,6 +11,7 @@
 #ifndef HFX_PROCSCAN_H
 #define HFX_PROCSCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -46,5 +47,8 @@ long hfx_pidfile_read(int dirfd, const char *path);
 
 /* The parent of a process (0 if unknown). */
 long hfx_proc_parent(long pid);
+
+/* Is process `pid` alive and running code (not a zombie, not dead)? */
+bool hfx_proc_alive(long pid);
 
 #endif

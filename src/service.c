@@ -391,24 +391,8 @@ static enum hfx_rc service_action(struct hfx_ctx *ctx, struct hfx_service *svc,
  * not: it runs no code.) */
 static bool pidfile_alive(struct hfx_ctx *ctx, const struct hfx_service *svc)
 {
-	long pid = hfx_pidfile_read(ctx->rootfd, svc->conf->pidfile + 1);
-	char path[64], buf[512], *paren;
-	ssize_t n;
-	int fd;
-
-	if (pid <= 0)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+	return hfx_proc_alive(hfx_pidfile_read(ctx->rootfd,
+					       svc->conf->pidfile + 1));
 }
 
 enum hfx_rc hfx_service_stop(struct hfx_ctx *ctx, struct hfx_service *svc,
