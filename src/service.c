@@ -161,7 +161,7 @@ static enum hfx_rc run_command(const struct hfx_ctx *ctx, char *const argv[],
 	int64_t deadline = hfx_now_ms() + (int64_t)timeout_s * 1000;
 	int64_t term_at = -1;
 	int pipefd[2], pidfd, wstatus = 0;
-	bool pipe_open = true, exited = false;
+	bool pipe_open = true;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
@@ -186,7 +186,7 @@ static enum hfx_rc run_command(const struct hfx_ctx *ctx, char *const argv[],
 		return hfx_err_sys(err, HFX_ERR_IO,
 				   "pidfd_open (Linux 5.3 or later is required)");
 	}
-	while (!exited) {
+	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = pidfd, .events = POLLIN },
 			{ .fd = pipe_open ? pipefd[0] : -1, .events = POLLIN },
@@ -204,10 +204,8 @@ static enum hfx_rc run_command(const struct hfx_ctx *ctx, char *const argv[],
 		if (r > 0 && (pfd[1].revents & (POLLHUP | POLLERR)) &&
 		    !(pfd[1].revents & POLLIN))
 			pipe_open = false;
-		if (r > 0 && (pfd[0].revents & POLLIN)) {
-			exited = true;
-			break;
-		}
+		if (r > 0 && (pfd[0].revents & POLLIN))
+			break;	/* exited */
 		now = hfx_now_ms();
 		if (term_at < 0 && now >= deadline) {
 			res->timed_out = true;

@@ -564,14 +564,10 @@ static enum hfx_rc entry_link(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	rc = stat_at(tfd, e->base, &sb, &exists, label, err);
 	if (rc != HFX_OK)
 		return rc;
-	if (!exists || !same_inode(&sb, e->old_dev, e->old_ino)) {
-		/* Before a crash, T may already have been swapped. */
-		if (exists && same_inode(&sb, e->in_dev, e->in_ino))
-			return HFX_OK;
+	if (!exists || !same_inode(&sb, e->old_dev, e->old_ino))
 		return hfx_err_set(err, HFX_ERR_FAILED,
 				   "%s changed since it was checked; nothing was changed",
 				   label);
-	}
 	hfx_fault_step(&ctx->fault, "link");
 	if (linkat(tfd, e->base, kfd, e->keep_base, 0) < 0) {
 		if (errno != EEXIST)
@@ -830,10 +826,8 @@ static void prune_store_dirs(struct hfx_ctx *ctx, struct hfx_txn *txn)
 			       unlinkat(ctx->rootfd, path, AT_REMOVEDIR) == 0 &&
 			       (slash = strrchr(path, '/')))
 				*slash = '\0';
-			if (strlen(path) < stop) {
-				path[stop - 1] = '\0';
+			if (strlen(path) < stop)	/* the store itself */
 				unlinkat(ctx->rootfd, path, AT_REMOVEDIR);
-			}
 			free(path);
 		}
 	}

@@ -85,8 +85,8 @@ enum hfx_rc hfx_txn_journal(struct hfx_ctx *ctx, struct hfx_txn *txn,
 int hfx_txn_dir(struct hfx_ctx *ctx, struct hfx_txn *txn, const char *rel,
 		bool create, struct hfx_err *err);
 
-/* After staging: journal the incoming inodes, check the targets did not
- * change since planning, phase STAGED. */
+/* After staging: journal the incoming inodes, phase STAGED.  (The
+ * targets are checked again by each step of the swap.) */
 enum hfx_rc hfx_txn_mark_staged(struct hfx_ctx *ctx, struct hfx_txn *txn,
 				struct hfx_err *err);
 
@@ -123,7 +123,7 @@ enum hfx_rc hfx_txn_commit(struct hfx_ctx *ctx, struct hfx_txn *txn,
 enum hfx_rc hfx_txn_finish(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			   struct hfx_err *err);
 
-/* Delete the journal of an undone transaction. */
+/* Delete the journal of a finished or undone transaction. */
 enum hfx_rc hfx_txn_forget(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			   struct hfx_err *err);
 
