@@ -166,7 +166,7 @@ enum hfx_rc hfx_db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *doing,
 }
 
 enum hfx_rc hfx_db_query_text(sqlite3 *db, const char *sql, const char *a,
-			      const char *b, char **out, const char *doing,
+			      char **out, const char *doing,
 			      struct hfx_err *err)
 {
 	sqlite3_stmt *st;
@@ -178,8 +178,6 @@ enum hfx_rc hfx_db_query_text(sqlite3 *db, const char *sql, const char *a,
 	if (rc != HFX_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (b)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		if (sqlite3_column_type(st, 0) != SQLITE_NULL &&

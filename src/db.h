@@ -61,11 +61,11 @@ enum hfx_rc hfx_db_fail(sqlite3 *db, struct hfx_err *err, const char *doing);
 enum hfx_rc hfx_db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *doing,
 			     struct hfx_err *err);
 
-/* Run `sql` with text parameters ?1 = a and ?2 = b (b may be NULL) and
- * give the first column of its first row as a malloc'd string; *out is
- * NULL when there is no row (or the value is NULL). */
+/* Run `sql` with the text parameter ?1 = a and give the first column of
+ * its first row as a malloc'd string; *out is NULL when there is no row
+ * (or the value is NULL). */
 enum hfx_rc hfx_db_query_text(sqlite3 *db, const char *sql, const char *a,
-			      const char *b, char **out, const char *doing,
+			      char **out, const char *doing,
 			      struct hfx_err *err);
 
 /* Column as a malloc'd string (NULL for SQL NULL). */

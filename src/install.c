@@ -600,28 +600,19 @@ static enum hfx_rc check_requires(struct install *in, struct hfx_err *err)
 
 	for (size_t i = 0; i < in->m->nrequires; i++) {
 		const char *req = in->m->requires[i];
-		struct hfx_hotfix_rec *rec = NULL;
-		struct hfx_err local;
-		char *succ = NULL;
-		enum hfx_rc rc = HFX_ERR_NOT_FOUND;
+		bool met = false;
 
-		hfx_err_clear(&local);
-		if (ctx->db)
-			rc = hfx_record_get(ctx->db, req, &rec, &local);
-		hfx_record_free(rec);
-		if (rc == HFX_OK)
-			continue;
-		if (rc != HFX_ERR_NOT_FOUND)
-			return hfx_err_set(err, rc, "%s", local.msg);
-		rc = ctx->db ? hfx_record_superseding(ctx->db, req, &succ, err) : HFX_OK;
-		if (rc != HFX_OK)
-			return rc;
-		free(succ);
-		if (succ)
-			continue;
-		return hfx_err_set(err, HFX_ERR_NOT_APPLICABLE,
-				   "%s requires %s, which is not installed; install %s first",
-				   in->m->id, req, req);
+		if (ctx->db) {
+			enum hfx_rc rc = hfx_record_requirement_met(ctx->db, req,
+								    &met, err);
+
+			if (rc != HFX_OK)
+				return rc;
+		}
+		if (!met)
+			return hfx_err_set(err, HFX_ERR_NOT_APPLICABLE,
+					   "%s requires %s, which is not installed; install %s first",
+					   in->m->id, req, req);
 	}
 	return HFX_OK;
 }

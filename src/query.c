@@ -321,20 +321,14 @@ static enum hfx_rc query(struct hfx_ctx *ctx, const char *id,
 	/* A prerequisite removed with rollback --force is worth saying. */
 	for (size_t i = 0; rc == HFX_OK && rec && m && !res->note &&
 			   i < m->nrequires; i++) {
-		struct hfx_hotfix_rec *req = NULL;
 		struct hfx_err local;
-		char *succ = NULL, note[256];
+		char note[256];
+		bool met;
 
 		hfx_err_clear(&local);
-		if (hfx_record_get(ctx->db, m->requires[i], &req, &local) == HFX_OK) {
-			hfx_record_free(req);
+		if (hfx_record_requirement_met(ctx->db, m->requires[i], &met,
+					       &local) == HFX_OK && met)
 			continue;
-		}
-		if (hfx_record_superseding(ctx->db, m->requires[i], &succ,
-					   &local) == HFX_OK && succ) {
-			free(succ);
-			continue;
-		}
 		snprintf(note, sizeof(note),
 			 "requires %s, which is no longer installed",
 			 m->requires[i]);

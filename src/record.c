@@ -487,8 +487,27 @@ enum hfx_rc hfx_record_version_of(sqlite3 *db, const char *sha256_hex,
 	return hfx_db_query_text(db,
 				 "SELECT new_version FROM file WHERE new_sha256 = ?1"
 				 " LIMIT 1",
-				 sha256_hex, NULL, version,
+				 sha256_hex, version,
 				 "looking up a file version", err);
+}
+
+enum hfx_rc hfx_record_requirement_met(sqlite3 *db, const char *id,
+				       bool *met, struct hfx_err *err)
+{
+	char *found = NULL;
+	enum hfx_rc rc;
+
+	rc = hfx_db_query_text(db,
+			       "SELECT id FROM hotfix WHERE id = ?1"
+			       " UNION ALL"
+			       " SELECT h.id FROM relation r JOIN hotfix h"
+			       " ON h.id = r.hotfix_id"
+			       " WHERE r.other_id = ?1 AND r.kind = 'supersedes'"
+			       " LIMIT 1",
+			       id, &found, "looking up a prerequisite", err);
+	*met = rc == HFX_OK && found;
+	free(found);
+	return rc;
 }
 
 enum hfx_rc hfx_record_superseding(sqlite3 *db, const char *id, char **out,
@@ -499,7 +518,7 @@ enum hfx_rc hfx_record_superseding(sqlite3 *db, const char *id, char **out,
 				 " ON h.id = r.hotfix_id"
 				 " WHERE r.other_id = ?1 AND r.kind = 'supersedes'"
 				 " ORDER BY h.seq DESC LIMIT 1",
-				 id, NULL, out, "looking up supersedence", err);
+				 id, out, "looking up supersedence", err);
 }
 
 enum hfx_rc hfx_record_dependents(sqlite3 *db, const char *id, char **out,
@@ -508,7 +527,7 @@ enum hfx_rc hfx_record_dependents(sqlite3 *db, const char *id, char **out,
 	return hfx_db_query_text(db,
 				 "SELECT group_concat(hotfix_id, ', ') FROM relation"
 				 " WHERE other_id = ?1 AND kind = 'requires'",
-				 id, NULL, out, "looking up dependent hotfixes",
+				 id, out, "looking up dependent hotfixes",
 				 err);
 }
 

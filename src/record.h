@@ -88,6 +88,11 @@ enum hfx_rc hfx_record_size_known(sqlite3 *db, int64_t size, bool *known,
 enum hfx_rc hfx_record_version_of(sqlite3 *db, const char *sha256_hex,
 				  char **version, struct hfx_err *err);
 
+/* Is a prerequisite met: `id` recorded (in any state), or superseded by
+ * a recorded hotfix?  One indexed query; no file rows are loaded. */
+enum hfx_rc hfx_record_requirement_met(sqlite3 *db, const char *id,
+				       bool *met, struct hfx_err *err);
+
 /* The newest recorded hotfix whose manifest supersedes `id`, or NULL. */
 enum hfx_rc hfx_record_superseding(sqlite3 *db, const char *id, char **out,
 				   struct hfx_err *err);
