@@ -6,21 +6,15 @@
  *
  * Only what the fuzzed sources rely on: the GNU/POSIX extensions
  * AC_USE_SYSTEM_EXTENSIONS would enable (memfd_create, strndup, timegm,
- * openat2 headers) and the two directories Makefile.am passes with -D.
- * Fault injection stays off: the fuzzers must exercise release behaviour.
+ * openat2 headers).  (context.c, which uses the configured directories,
+ * is not among them.)  Fault injection stays off: the fuzzers must
+ * exercise release behaviour.
  */
 #ifndef HFX_FUZZ_CONFIG_H
 #define HFX_FUZZ_CONFIG_H
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
-#endif
-
-#ifndef HFX_SYSCONFDIR
-#define HFX_SYSCONFDIR "/etc"
-#endif
-#ifndef HFX_LOCALSTATEDIR
-#define HFX_LOCALSTATEDIR "/var"
 #endif
 
 #endif

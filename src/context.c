@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The directories come from configure (Makefile.am passes them with -D;
- * fuzz/config.h for the fuzzers): no second default here. */
+/* The directories come from configure (Makefile.am passes them with
+ * -D): no second default here. */
 #if !defined(HFX_SYSCONFDIR) || !defined(HFX_LOCALSTATEDIR)
 #error "HFX_SYSCONFDIR and HFX_LOCALSTATEDIR must come from configure"
 #endif
