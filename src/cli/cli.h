@@ -44,6 +44,11 @@ enum {
 };
 
 /* The global options, accepted before and after the command name. */
+/* The short usage after a command-line error that names no command. */
+#define CLI_SHORT_USAGE \
+	"usage: hfx [global options] COMMAND [options] [args]\n" \
+	"Try 'hfx help'.\n"
+
 #define CLI_GLOBAL_SHORT "qvh"
 #define CLI_GLOBAL_LONG \
 	{ "root", required_argument, NULL, OPT_ROOT }, \

@@ -51,7 +51,7 @@ int cmd_history(struct cli *cli, int argc, char **argv)
 			ev[i].result, ev[i].exit_code, ev[i].message);
 		json_object_set_new(o, "time", cli_jstr(when));
 		json_object_set_new(o, "command", cli_jstr(ev[i].command));
-		json_object_set_new(o, "hotfix", ev[i].hotfix ? cli_jstr(ev[i].hotfix) : json_null());
+		json_object_set_new(o, "hotfix", cli_jstr(ev[i].hotfix));
 		json_object_set_new(o, "result", cli_jstr(ev[i].result));
 		json_object_set_new(o, "exit_code", json_integer(ev[i].exit_code));
 		json_object_set_new(o, "message", cli_jstr(ev[i].message));

@@ -87,7 +87,7 @@ int cmd_info(struct cli *cli, int argc, char **argv)
 			json_object_set_new(o, "size", json_integer((json_int_t)f->size));
 			json_object_set_new(o, "sha256", cli_jstr(hex));
 			json_object_set_new(o, "new", json_boolean(f->is_new));
-			json_object_set_new(o, "date", f->date ? cli_jstr(f->date) : json_null());
+			json_object_set_new(o, "date", cli_jstr(f->date));
 			json_array_append_new(files, o);
 		}
 		json_object_set_new(doc, "files", files);

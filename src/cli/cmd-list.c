@@ -62,7 +62,7 @@ int cmd_list(struct cli *cli, int argc, char **argv)
 		json_object_set_new(o, "product", cli_jstr(r->product));
 		json_object_set_new(o, "state", cli_jstr(r->state));
 		json_object_set_new(o, "superseded_by",
-				    r->superseded_by ? cli_jstr(r->superseded_by) : json_null());
+				    cli_jstr(r->superseded_by));
 		json_object_set_new(o, "installed_at", cli_jstr(when));
 		json_object_set_new(o, "rollback_possible", json_boolean(!r->committed));
 		json_object_set_new(o, "restart_required",

@@ -19,12 +19,12 @@ static json_t *query_json(const struct hfx_query_result *q)
 
 	json_object_set_new(o, "id", cli_jstr(q->id));
 	json_object_set_new(o, "state", cli_jstr(hfx_state_name(q->state)));
-	json_object_set_new(o, "title", q->title ? cli_jstr(q->title) : json_null());
+	json_object_set_new(o, "title", cli_jstr(q->title));
 	json_object_set_new(o, "recorded", json_boolean(q->recorded));
 	json_object_set_new(o, "superseded_by",
-			    q->superseded_by ? cli_jstr(q->superseded_by) : json_null());
+			    cli_jstr(q->superseded_by));
 	json_object_set_new(o, "restart_required", json_boolean(q->restart_required));
-	json_object_set_new(o, "note", q->note ? cli_jstr(q->note) : json_null());
+	json_object_set_new(o, "note", cli_jstr(q->note));
 	for (size_t i = 0; i < q->nfiles; i++) {
 		const struct hfx_query_file *f = &q->files[i];
 		json_t *jf = json_object();

@@ -152,16 +152,13 @@ int main(int argc, char **argv)
 			return rc;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "hfx: no command given\n"
-				"usage: hfx [global options] COMMAND [options] [args]\n"
-				"Try 'hfx help'.\n");
+		fprintf(stderr, "hfx: no command given\n" CLI_SHORT_USAGE);
 		return 2;
 	}
 	cmd = find_command(argv[optind]);
 	if (!cmd) {
-		fprintf(stderr, "hfx: unknown command '%s'\n"
-				"usage: hfx [global options] COMMAND [options] [args]\n"
-				"Try 'hfx help'.\n", argv[optind]);
+		fprintf(stderr, "hfx: unknown command '%s'\n" CLI_SHORT_USAGE,
+			argv[optind]);
 		return 2;
 	}
 	cli.command = cmd->name;

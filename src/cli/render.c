@@ -258,9 +258,7 @@ int cli_getopt_common(struct cli *cli, int c, const char *arg)
 		return 0;
 	default:
 		if (!cli->command) {
-			fprintf(stderr, "hfx: unknown option\n"
-					"usage: hfx [global options] COMMAND [options] [args]\n"
-					"Try 'hfx help'.\n");
+			fprintf(stderr, "hfx: unknown option\n" CLI_SHORT_USAGE);
 			return 2;
 		}
 		return cli_usage(cli, "unknown option, or an option without its argument");
@@ -319,8 +317,7 @@ static json_t *procs_json(const struct hfx_proc_list *list)
 		json_object_set_new(jp, "pid", json_integer(list->v[i].pid));
 		json_object_set_new(jp, "comm", cli_jstr(list->v[i].comm));
 		json_object_set_new(jp, "path", cli_jstr(path));
-		json_object_set_new(jp, "unit", list->v[i].unit ? cli_jstr(list->v[i].unit)
-							       : json_null());
+		json_object_set_new(jp, "unit", cli_jstr(list->v[i].unit));
 		json_array_append_new(arr, jp);
 	}
 	return arr;
@@ -330,12 +327,11 @@ json_t *cli_result_json(const struct hfx_result *res)
 {
 	json_t *o = json_object(), *files = json_array(), *svcs = json_array();
 
-	json_object_set_new(o, "id", res->id ? cli_jstr(res->id) : json_null());
+	json_object_set_new(o, "id", cli_jstr(res->id));
 	json_object_set_new(o, "changed", json_boolean(res->changed));
 	json_object_set_new(o, "restart_required",
 			    json_boolean(res->restart_required));
-	json_object_set_new(o, "note", res->note ? cli_jstr(res->note)
-						 : json_null());
+	json_object_set_new(o, "note", cli_jstr(res->note));
 	json_object_set_new(o, "downtime_ms",
 			    res->downtime_ms >= 0 ? json_integer(res->downtime_ms)
 						  : json_null());
