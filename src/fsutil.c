@@ -237,6 +237,16 @@ bool hfx_path_is_clean_relative(const char *path, const char **why)
 	return true;
 }
 
+bool hfx_path_is_clean_absolute(const char *path, const char **why)
+{
+	if (path[0] != '/') {
+		if (why)
+			*why = "not absolute";
+		return false;
+	}
+	return hfx_path_is_clean_relative(path + 1, why);
+}
+
 enum hfx_rc hfx_write_all(int fd, const void *buf, size_t len,
 			  const char *what, struct hfx_err *err)
 {

@@ -63,6 +63,10 @@ char *hfx_path_join(const char *a, const char *b);
  * component longer than NAME_MAX and total under PATH_MAX. */
 bool hfx_path_is_clean_relative(const char *path, const char **why);
 
+/* True when `path` is '/' followed by a clean relative path (the form of
+ * product-dir, [product] dir and pidfile); *why says what is wrong. */
+bool hfx_path_is_clean_absolute(const char *path, const char **why);
+
 /* write()/pwrite() until done, retrying EINTR. */
 enum hfx_rc hfx_write_all(int fd, const void *buf, size_t len,
 			  const char *what, struct hfx_err *err);

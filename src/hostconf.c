@@ -97,13 +97,12 @@ static enum hfx_rc hfxconf_key(void *user, const char *section,
 	(void)section;
 	(void)line;
 	if (st->product) {
-		const char *why = "not absolute";
+		const char *why;
 
 		if (strcmp(key, "dir") != 0)
 			return BAD("unknown key '%s' in [product %s]", key,
 				   st->product->product);
-		if (value[0] != '/' ||
-		    !hfx_path_is_clean_relative(value + 1, &why))
+		if (!hfx_path_is_clean_absolute(value, &why))
 			return BAD("dir '%s' must be a clean absolute path (%s)",
 				   value, why);
 		return set_once(&st->product->dir, key, value, err);
@@ -262,10 +261,9 @@ static enum hfx_rc svc_key(void *user, const char *section, const char *key,
 	if (strcmp(key, "health") == 0)
 		return set_once(&s->health, key, value, err);
 	if (strcmp(key, "pidfile") == 0) {
-		const char *why = "not absolute";
+		const char *why;
 
-		if (value[0] != '/' ||
-		    !hfx_path_is_clean_relative(value + 1, &why))
+		if (!hfx_path_is_clean_absolute(value, &why))
 			return BAD("pidfile '%s' must be a clean absolute path inside the root (%s)",
 				   value, why);
 		return set_once(&s->pidfile, key, value, err);

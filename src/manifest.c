@@ -176,10 +176,9 @@ static enum hfx_rc hotfix_key(struct parse_state *ps, const char *key,
 	case K_PRODUCT:
 		return set_string(&m->product, key, value, err);
 	case K_PRODUCT_DIR: {
-		const char *why = "not absolute";
+		const char *why;
 
-		if (value[0] != '/' ||
-		    !hfx_path_is_clean_relative(value + 1, &why))
+		if (!hfx_path_is_clean_absolute(value, &why))
 			return BAD("product-dir '%s' must be a clean absolute path (%s)",
 				   value, why);
 		return set_string(&m->product_dir, key, value, err);
