@@ -195,6 +195,9 @@ enum hfx_rc hfx_ctx_open(struct hfx_ctx *ctx, const struct hfx_options *opt,
 {
 	char real[PATH_MAX], label[PATH_MAX + 64], rel[PATH_MAX];
 	const char *root = opt->root && *opt->root ? opt->root : "/";
+	/* Only a command that changes the machine takes the lock, creates
+	 * the state directory and database, and empties leftover trash. */
+	bool writing = access == HFX_ACCESS_WRITE && !opt->dry_run;
 	enum hfx_rc rc;
 	struct stat st;
 
@@ -241,7 +244,7 @@ enum hfx_rc hfx_ctx_open(struct hfx_ctx *ctx, const struct hfx_options *opt,
 	if (ctx->cfg.syslog)
 		ctx->opt.syslog = true;
 
-	if (access == HFX_ACCESS_WRITE && !opt->dry_run) {
+	if (writing) {
 		hfx_ctx_path(ctx, ctx->statedir, label, sizeof(label));
 		ctx->statedir_fd = hfx_mkdirs(ctx->rootfd, ctx->statedir, 0755,
 					      label, err);
@@ -260,12 +263,11 @@ enum hfx_rc hfx_ctx_open(struct hfx_ctx *ctx, const struct hfx_options *opt,
 		if (ctx->statedir_fd < 0)
 			return HFX_OK;	/* nothing recorded on this root */
 	}
-	rc = open_database(ctx, access == HFX_ACCESS_WRITE && !opt->dry_run,
-			   err);
+	rc = open_database(ctx, writing, err);
 	if (rc != HFX_OK || !ctx->db)
 		return rc;
 	rc = recover_if_needed(ctx, access, err);
-	if (rc == HFX_OK && access == HFX_ACCESS_WRITE && !opt->dry_run)
+	if (rc == HFX_OK && writing)
 		purge_leftover_trash(ctx);
 	return rc;
 }

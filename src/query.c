@@ -100,23 +100,22 @@ static int64_t boot_time(void)
 static bool restart_still_required(struct hfx_ctx *ctx,
 				   const struct hfx_hotfix_rec *rec)
 {
-	struct hfx_file_id *ids = calloc(rec->nfiles ? rec->nfiles : 1,
-					 sizeof(*ids));
+	struct hfx_file_id *ids;
 	struct hfx_proc_list procs = { 0 };
 	struct hfx_err err;
-	bool required = rec->restart_required;
+	bool required = true;
 	size_t n = 0;
 
-	if (!rec->restart_required || !ids) {
-		free(ids);
-		return required;
-	}
+	if (!rec->restart_required)
+		return false;
 	if (rec->restart && strcmp(rec->restart, "reboot") == 0) {
 		int64_t booted = boot_time();
 
-		free(ids);
 		return !(booted > 0 && booted > rec->installed_at);
 	}
+	ids = calloc(rec->nfiles ? rec->nfiles : 1, sizeof(*ids));
+	if (!ids)
+		return true;	/* cannot tell: keep what was recorded */
 	for (size_t i = 0; i < rec->nfiles; i++) {
 		struct stat st;
 
