@@ -905,6 +905,32 @@ enum hfx_rc hfx_txn_forget(struct hfx_ctx *ctx, struct hfx_txn *txn,
 
 /* Move a finished rollback's temporary into its store's trash (see
  * store.h); `trash` collects the trash directories used. */
+/* Remove the temporary `base` in root-relative `dir`, if it is there. */
+static enum hfx_rc remove_temp(struct hfx_ctx *ctx, struct hfx_txn *txn,
+			       const char *dir, const char *base,
+			       struct hfx_err *err)
+{
+	char label[4200];
+	struct stat sb;
+	bool exists;
+	enum hfx_rc rc;
+	int fd = hfx_txn_dir(ctx, txn, dir, false, err);
+
+	if (fd < 0) {
+		hfx_err_clear(err);	/* nothing there to clean */
+		return HFX_OK;
+	}
+	entry_label(ctx, dir, base, label, sizeof(label));
+	rc = stat_at(fd, base, &sb, &exists, label, err);
+	if (rc != HFX_OK || !exists)
+		return rc;
+	hfx_fault_step(&ctx->fault, "finish-unlink");
+	if (unlinkat(fd, base, 0) < 0)
+		return hfx_err_sys(err, HFX_ERR_IO, "removing %s", label);
+	mark_dirty(txn, fd);
+	return HFX_OK;
+}
+
 static enum hfx_rc trash_entry(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			       size_t i, char ***trash, size_t *ntrash,
 			       struct hfx_err *err)
@@ -917,6 +943,8 @@ static enum hfx_rc trash_entry(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	int kfd, tfd;
 	enum hfx_rc rc;
 
+	if (!stop)	/* not in a store: no trash to move it to */
+		return remove_temp(ctx, txn, e->keep_dir, e->keep_base, err);
 	kfd = hfx_txn_dir(ctx, txn, e->keep_dir, false, err);
 	if (kfd < 0) {
 		hfx_err_clear(err);	/* nothing there to clean */
@@ -926,13 +954,6 @@ static enum hfx_rc trash_entry(struct hfx_ctx *ctx, struct hfx_txn *txn,
 	rc = stat_at(kfd, e->keep_base, &sb, &exists, label, err);
 	if (rc != HFX_OK || !exists)
 		return rc;
-	if (!stop) {
-		hfx_fault_step(&ctx->fault, "finish-unlink");
-		if (unlinkat(kfd, e->keep_base, 0) < 0)
-			return hfx_err_sys(err, HFX_ERR_IO, "removing %s", label);
-		mark_dirty(txn, kfd);
-		return HFX_OK;
-	}
 	rel = malloc(stop + sizeof(HFX_STORE_TRASH));
 	if (!rel)
 		return hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
@@ -971,36 +992,17 @@ static enum hfx_rc trash_entry(struct hfx_ctx *ctx, struct hfx_txn *txn,
 enum hfx_rc hfx_txn_finish(struct hfx_ctx *ctx, struct hfx_txn *txn,
 			   struct hfx_err *err)
 {
-	char label[4200], **trash = NULL;
+	char **trash = NULL;
 	size_t ntrash = 0;
 	enum hfx_rc rc = HFX_OK;
 
 	for (size_t i = 0; rc == HFX_OK && i < txn->n; i++) {
 		struct hfx_txn_entry *e = &txn->entries[i];
-		struct stat sb;
-		bool exists;
-		int fd;
 
-		if (e->keep_temp && e->keep_base) {
+		if (e->keep_temp && e->keep_base)
 			rc = trash_entry(ctx, txn, i, &trash, &ntrash, err);
-			continue;
-		}
-		if (!e->in_temp || !e->in_base)
-			continue;
-		/* A staged file that was never used. */
-		fd = hfx_txn_dir(ctx, txn, e->in_dir, false, err);
-		if (fd < 0) {
-			hfx_err_clear(err);
-			continue;
-		}
-		entry_label(ctx, e->in_dir, e->in_base, label, sizeof(label));
-		rc = stat_at(fd, e->in_base, &sb, &exists, label, err);
-		if (rc != HFX_OK || !exists)
-			continue;
-		hfx_fault_step(&ctx->fault, "finish-unlink");
-		if (unlinkat(fd, e->in_base, 0) < 0)
-			rc = hfx_err_sys(err, HFX_ERR_IO, "removing %s", label);
-		mark_dirty(txn, fd);
+		else if (e->in_temp && e->in_base)	/* staged, never used */
+			rc = remove_temp(ctx, txn, e->in_dir, e->in_base, err);
 	}
 	if (rc == HFX_OK)
 		rc = sync_dirty(ctx, txn, err);
