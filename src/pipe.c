@@ -44,12 +44,12 @@ struct hfx_pipe {
 static void *worker(void *arg)
 {
 	struct hfx_pipe *p = arg;
-	bool failed = false;
 
 	for (;;) {
 		struct slot *s;
 		struct hfx_err err;
 		enum hfx_rc rc = HFX_OK;
+		bool failed;
 
 		pthread_mutex_lock(&p->lock);
 		while (p->count == 0) {

@@ -148,9 +148,7 @@ void hfx_store_purge(struct hfx_ctx *ctx, char *const *trash, size_t n)
 		if (fd != ctx->rootfd)
 			close(fd);
 	signal(SIGHUP, SIG_IGN);
-	if (setpriority(PRIO_PROCESS, 0, 19) < 0) {
-		/* still correct, only less polite */
-	}
+	(void)setpriority(PRIO_PROCESS, 0, 19);	/* if refused: only less polite */
 	/* ioprio_set(IOPRIO_WHO_PROCESS, self, IOPRIO_CLASS_IDLE) */
 	syscall(SYS_ioprio_set, 1, 0, 3 << 13);
 	for (size_t i = 0; i < n; i++)
