@@ -136,4 +136,9 @@ pack_fails nul ":9: control byte 0x00" "a NUL byte"
 bad_manifest escape "s = s.replace('title = ', 'title = \x1b[2J')"
 rejects escape ":3: control byte 0x1b" "a terminal escape"
 
+# --- an empty item in a list (a typo must not pass as a shorter list) -----------------
+bad_manifest empty-item "s = s.replace('Connector for Lotus Notes, Calendar Connector', 'Connector for Lotus Notes,, Calendar Connector', 1)"
+rejects empty-item ":7: services: empty item in list" "an empty item in services"
+pack_fails empty-item ":13: services: empty item in list" "an empty item in services"
+
 done_testing
