@@ -10,20 +10,8 @@
 
 crash_fixture || { not_ok "fixture"; done_testing; exit 1; }
 
-crash_root count
-expect_exit 0 "uninterrupted install (counting its steps)" \
-	env HFX_FAULT_TRACE="$T/trace" "$HFX" install -q --root "$R" "$CRASH_PKG"
-crash_check "$R" "uninterrupted install" new
-crash_services_stop "$R"
-grep -v '^io ' "$T/trace" > "$T/steps"
-N=$(wc -l < "$T/steps")
-diag "install has $N crash points: $(cut -d' ' -f2 "$T/steps" | tr '\n' ' ')"
-
-# Every step with HFX_EXHAUSTIVE=1 (.ci/run sets it); every third step
-# otherwise, to keep a developer's `make check` short.
-stride=3
-[ "${HFX_EXHAUSTIVE:-0}" = 1 ] && stride=1
-crash_every_step install "$stride" "$CRASH_PKG"
+crash_count install new "$CRASH_PKG"
+crash_every_step install "$CRASH_STRIDE" "$CRASH_PKG"
 
 # Kill recovery itself, at each of its steps, for crashes in the middle of
 # the swap, in the window where services run the new files, and at commit.

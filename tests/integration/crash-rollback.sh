@@ -15,18 +15,8 @@ expect_exit 0 "install KBCRASH for the rollback template" \
 crash_services_stop "$R"
 CRASH_INSTALLED=$R
 
-crash_root count
-expect_exit 0 "uninterrupted rollback (counting its steps)" \
-	env HFX_FAULT_TRACE="$T/trace" "$HFX" rollback -q --root "$R" KBCRASH
-crash_check "$R" "uninterrupted rollback" old
-crash_services_stop "$R"
-grep -v '^io ' "$T/trace" > "$T/steps"
-N=$(wc -l < "$T/steps")
-diag "rollback has $N crash points: $(cut -d' ' -f2 "$T/steps" | tr '\n' ' ')"
-
-stride=3
-[ "${HFX_EXHAUSTIVE:-0}" = 1 ] && stride=1
-crash_every_step rollback "$stride" KBCRASH
+crash_count rollback old KBCRASH
+crash_every_step rollback "$CRASH_STRIDE" KBCRASH
 
 # Recovery killed at each of its steps, for a crash in the middle of the
 # rollback's renames.

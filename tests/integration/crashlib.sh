@@ -225,3 +225,22 @@ crash_recovery_steps() {
 		rm -rf "$R"
 	done
 }
+
+# crash_count OP EXPECT ARG...: a fresh root, `hfx OP -q --root ROOT ARG...`
+# run through once, checked (all EXPECT), with its steps written to
+# $T/steps for the loops above.  CRASH_STRIDE: every step with
+# HFX_EXHAUSTIVE=1 (.ci/run sets it), every third otherwise, to keep a
+# developer's `make check` short.
+crash_count() {
+	local op=$1 expect=$2
+	shift 2
+	crash_root count
+	expect_exit 0 "uninterrupted $op (counting its steps)" \
+		env HFX_FAULT_TRACE="$T/trace" "$HFX" "$op" -q --root "$R" "$@"
+	crash_check "$R" "uninterrupted $op" "$expect"
+	crash_services_stop "$R"
+	grep -v '^io ' "$T/trace" > "$T/steps"
+	diag "$op has $(wc -l < "$T/steps") crash points: $(cut -d' ' -f2 "$T/steps" | tr '\n' ' ')"
+}
+CRASH_STRIDE=3
+[ "${HFX_EXHAUSTIVE:-0}" = 1 ] && CRASH_STRIDE=1
