@@ -70,6 +70,16 @@ static struct hfx_hotfix_rec *hotfix_from_row(sqlite3_stmt *st)
 	return r;
 }
 
+/* The stat hfx recorded for a file it wrote (dev, ino, mtime_ns,
+ * ctime_ns), from four consecutive columns starting at `col`. */
+static void stat_from_row(sqlite3_stmt *st, int col, struct hfx_file_rec *f)
+{
+	f->dev = col_int_or(st, col, -1);
+	f->ino = col_int_or(st, col + 1, -1);
+	f->mtime_ns = col_int_or(st, col + 2, -1);
+	f->ctime_ns = col_int_or(st, col + 3, -1);
+}
+
 static void file_from_row(sqlite3_stmt *st, struct hfx_file_rec *f)
 {
 	f->path = hfx_db_column_strdup(st, 0);
@@ -89,10 +99,7 @@ static void file_from_row(sqlite3_stmt *st, struct hfx_file_rec *f)
 	f->gid = col_int_or(st, 14, -1);
 	f->backup = hfx_db_column_strdup(st, 15);
 	f->prev_hotfix = hfx_db_column_strdup(st, 16);
-	f->dev = col_int_or(st, 17, -1);
-	f->ino = col_int_or(st, 18, -1);
-	f->mtime_ns = col_int_or(st, 19, -1);
-	f->ctime_ns = col_int_or(st, 20, -1);
+	stat_from_row(st, 17, f);
 }
 
 static void file_rec_free(struct hfx_file_rec *f)
@@ -434,10 +441,7 @@ enum hfx_rc hfx_record_last_writer(sqlite3 *db, const char *path,
 		*owner = hfx_db_column_strdup(st, 0);
 		copy_hex(f->new_sha256, st, 1);
 		f->new_size = col_int_or(st, 2, -1);
-		f->dev = col_int_or(st, 3, -1);
-		f->ino = col_int_or(st, 4, -1);
-		f->mtime_ns = col_int_or(st, 5, -1);
-		f->ctime_ns = col_int_or(st, 6, -1);
+		stat_from_row(st, 3, f);
 		if (!*owner)
 			rc = hfx_err_set(err, HFX_ERR_NOMEM, "out of memory");
 	} else if (s != SQLITE_DONE) {
